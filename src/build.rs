@@ -1,0 +1,154 @@
+//! The orchestrator: [`load`] reads and checks everything (all that `versus check` does), and
+//! [`build`] renders the loaded site into an output sink. Front ends call these two and
+//! nothing below them.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use crate::config::SiteConfig;
+use crate::diag::Diagnostics;
+use crate::knowledge::{self, Date, Knowledge, LoadLimits};
+use crate::output::{DiskSink, MemorySink, OutputError, Sink};
+use crate::render::{Page, RenderContext, RenderError, Templates, render_pages};
+use crate::text::RenderedText;
+use crate::theme::Theme;
+use crate::validate;
+
+/// Settings given on the command line that override site.toml.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub output_dir: Option<PathBuf>,
+    pub base_url: Option<String>,
+    /// The date staleness is measured against; today when `None`.
+    pub today: Option<Date>,
+    pub limits: LoadLimits,
+}
+
+/// A site read and checked, ready to build.
+pub struct Loaded {
+    pub root: PathBuf,
+    pub config: SiteConfig,
+    pub knowledge: Knowledge,
+    pub theme: Theme,
+    pub templates: Templates,
+    /// Warnings found while loading (errors make loading fail).
+    pub warnings: Diagnostics,
+    pub timings: Timings,
+}
+
+/// How long each stage took, for the build summary and benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub load: Duration,
+    pub validate: Duration,
+    pub derive: Duration,
+    pub render: Duration,
+    pub index: Duration,
+    pub write: Duration,
+}
+
+/// Reads site.toml, the theme and the knowledge base and runs every check.
+pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
+    let started = Instant::now();
+    let mut config = SiteConfig::load(root)?;
+    if let Some(output) = &options.output_dir {
+        config.output_dir = output.clone();
+    }
+    if let Some(base_url) = &options.base_url {
+        config.base_url = base_url.clone();
+    }
+    let mut diags = Diagnostics::new();
+    let theme = Theme::load(root, &config.theme);
+    let (knowledge, load_diags) = knowledge::load(root, &config, options.limits);
+    diags.extend(load_diags);
+    let mut timings = Timings { load: started.elapsed(), ..Timings::default() };
+    let theme = match theme {
+        Ok(theme) => Some(theme),
+        Err(theme_diags) => {
+            diags.extend(theme_diags);
+            None
+        }
+    };
+    let templates = theme.as_ref().map(Templates::new).transpose().unwrap_or_else(|template_diags| {
+        diags.extend(template_diags);
+        None
+    });
+    let started = Instant::now();
+    if let Some(knowledge) = &knowledge {
+        diags.extend(validate::validate(knowledge, &config, options.today.unwrap_or_else(Date::today)));
+    }
+    timings.validate = started.elapsed();
+    match (knowledge, theme, templates) {
+        (Some(knowledge), Some(theme), Some(templates)) if !diags.has_errors() => Ok(Loaded {
+            root: root.to_path_buf(),
+            config,
+            knowledge,
+            theme,
+            templates,
+            warnings: diags,
+            timings,
+        }),
+        _ => Err(diags),
+    }
+}
+
+/// A build that could not finish; the previous output is untouched.
+#[derive(Debug, Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Where a build writes.
+pub enum Target {
+    /// The output folder (site.toml's `output_dir` under the root unless overridden).
+    Disk,
+    Memory,
+}
+
+/// What a build produced.
+pub struct Built {
+    pub pages: usize,
+    pub files: usize,
+    pub output: PathBuf,
+    /// The files, when built into memory.
+    pub memory: Option<std::collections::BTreeMap<String, Vec<u8>>>,
+    pub timings: Timings,
+}
+
+/// Renders every page and file of a loaded site; `progress` receives (done, total).
+pub fn build(loaded: &Loaded, target: Target, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Built, BuildError> {
+    let output = loaded.root.join(&loaded.config.output_dir);
+    let sink = match target {
+        Target::Disk => Sink::Disk(DiskSink::begin(&output)?),
+        Target::Memory => Sink::Memory(MemorySink::default()),
+    };
+    let mut timings = loaded.timings.clone();
+    let started = Instant::now();
+    let text = RenderedText::new(&loaded.knowledge);
+    let ctx = RenderContext { config: &loaded.config, knowledge: &loaded.knowledge, text: &text, theme: &loaded.theme };
+    let pages = Page::all(&ctx);
+    let total = pages.len() + loaded.theme.static_files.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+    let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
+    for (path, bytes) in &loaded.theme.static_files {
+        sink.write(&format!("static/{path}"), bytes)?;
+        tick();
+    }
+    timings.render = started.elapsed();
+    let started = Instant::now();
+    let memory = match sink {
+        Sink::Disk(disk) => {
+            disk.commit()?;
+            None
+        }
+        Sink::Memory(memory) => Some(memory.into_files()),
+    };
+    timings.write = started.elapsed();
+    Ok(Built { pages: page_count, files: total, output, memory, timings })
+}

@@ -1,0 +1,243 @@
+//! The command line: argument parsing and the commands, each a thin driver over the library.
+//! Diagnostics and progress go to stderr; what the user asked for goes to stdout.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use annotate_snippets::Renderer;
+use clap::{Args, Parser, Subcommand};
+
+use crate::build::{self, LoadOptions, Loaded, Target};
+use crate::config;
+use crate::diag::{Diagnostics, display_path};
+
+/// Compile structured TOML comparison facts into a static site with search, a decision tree,
+/// embeddable facts and a JSON API.
+#[derive(Debug, Parser)]
+#[command(name = "versus", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// The site folder: the one holding site.toml.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Print errors only: no warnings, progress or summary.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the site into the output folder (public/ by default).
+    Build(BuildArgs),
+    /// Validate the knowledge base and templates; report every problem; write nothing.
+    Check,
+    /// Scaffold a new, valid knowledge base in DIR.
+    New {
+        /// The folder to create (must be empty or not exist).
+        dir: PathBuf,
+    },
+}
+
+/// Options of `versus build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Write the site here instead of site.toml's `output_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Absolute URL the site is served from (overrides site.toml's `base_url`).
+    #[arg(long, value_name = "URL", value_parser = config::parse_base_url)]
+    pub base_url: Option<String>,
+}
+
+/// What ended a command early.
+enum Failure {
+    /// The knowledge base or templates have errors (exit code 1); already located.
+    Invalid(Diagnostics),
+    /// Anything else that failed (exit code 1).
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Failure::Other(err)
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_logging();
+    let reporter = Reporter::new(cli.quiet);
+    match run(&cli, &reporter) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Invalid(diags)) => {
+            let errors = diags.error_count();
+            reporter.diagnostics(diags);
+            eprintln!("error: {errors} problem{} found; nothing was written", plural(errors));
+            ExitCode::from(1)
+        }
+        Err(Failure::Other(err)) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Build(args) => build_site(cli, args, reporter),
+        Command::Check => check(cli, reporter),
+        Command::New { dir } => {
+            crate::scaffold::scaffold(dir)?;
+            reporter.info(&format!(
+                "Created a knowledge base in {}. Next: cd {} && versus build",
+                dir.display(),
+                dir.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+fn load(root: &Path, options: &LoadOptions, reporter: &Reporter) -> Result<Loaded, Failure> {
+    let loaded = build::load(root, options).map_err(Failure::Invalid)?;
+    reporter.diagnostics(loaded.warnings.clone());
+    Ok(loaded)
+}
+
+fn check(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
+    let loaded = load(&cli.root, &LoadOptions::default(), reporter)?;
+    let k = &loaded.knowledge;
+    reporter.info(&format!(
+        "ok: {} subjects, {} dimensions, {} facts, {} questions; {} warning{}",
+        k.subjects.len(),
+        k.dimensions.len(),
+        k.fact_count(),
+        k.questions().count(),
+        loaded.warnings.warning_count(),
+        plural(loaded.warnings.warning_count())
+    ));
+    Ok(())
+}
+
+fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Failure> {
+    let started = Instant::now();
+    let options = LoadOptions { output_dir: args.output.clone(), base_url: args.base_url.clone(), ..LoadOptions::default() };
+    let loaded = load(&cli.root, &options, reporter)?;
+    let bar = reporter.progress_bar();
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let built = build::build(&loaded, Target::Disk, &progress).map_err(|err| Failure::Other(err.into()));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let built = built?;
+    let k = &loaded.knowledge;
+    let warnings = loaded.warnings.warning_count();
+    reporter.info(&format!(
+        "Built {} pages ({} facts, {} dimensions) into {} in {:.2} s; {} warning{}",
+        built.pages,
+        k.fact_count(),
+        k.dimensions.len(),
+        display_path(&built.output),
+        started.elapsed().as_secs_f64(),
+        warnings,
+        plural(warnings)
+    ));
+    Ok(())
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Writes to stdout, turning a closed pipe into an error the caller can end quietly on.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VERSUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}
+
+/// Prints diagnostics and progress to stderr, styled only on a terminal.
+struct Reporter {
+    quiet: bool,
+    terminal: bool,
+}
+
+impl Reporter {
+    fn new(quiet: bool) -> Self {
+        Self { quiet, terminal: std::io::stderr().is_terminal() }
+    }
+
+    fn diagnostics(&self, diags: Diagnostics) {
+        let renderer =
+            if self.terminal && std::env::var_os("NO_COLOR").is_none() { Renderer::styled() } else { Renderer::plain() };
+        let mut err = std::io::stderr().lock();
+        for diagnostic in diags.sorted() {
+            if self.quiet && diagnostic.severity == crate::diag::Severity::Warning {
+                continue;
+            }
+            let _ = writeln!(err, "{}\n", diagnostic.render(&renderer));
+        }
+    }
+
+    fn info(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    fn progress_bar(&self) -> Option<indicatif::ProgressBar> {
+        (self.terminal && !self.quiet).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} rendering {pos}/{len} files {wide_bar} {elapsed}")
+                    .expect("static progress template is valid"),
+            );
+            bar
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

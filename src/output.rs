@@ -1,0 +1,257 @@
+//! Where built files go: a staging folder on disk swapped in atomically, or memory (for the
+//! dev server). A failed or killed build never touches the previous output.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use thiserror::Error;
+
+/// A failure to write the output, naming the file or folder involved.
+#[derive(Debug, Error)]
+pub enum OutputError {
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("output path {0} exists and is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("refusing to write outside the output folder: {0}")]
+    Escapes(String),
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutputError + 'a {
+    move |source| OutputError::Io { action, path: path.to_path_buf(), source }
+}
+
+/// Receives the built files; shared across the threads that render pages.
+pub enum Sink {
+    Disk(DiskSink),
+    Memory(MemorySink),
+}
+
+impl Sink {
+    /// Writes one file; `path` is relative to the output root, with `/` separators.
+    pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        check_relative(path)?;
+        match self {
+            Sink::Disk(disk) => disk.write(path, bytes),
+            Sink::Memory(memory) => {
+                memory.files.lock().expect("no writer panics while holding the lock").insert(path.to_string(), bytes.to_vec());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Output paths come from slugs, but a bug must never write outside the output folder.
+fn check_relative(path: &str) -> Result<(), OutputError> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.split('/').any(|part| part.is_empty() || part == "." || part == "..");
+    if bad { Err(OutputError::Escapes(path.to_string())) } else { Ok(()) }
+}
+
+/// Built files kept in memory, by path.
+#[derive(Default)]
+pub struct MemorySink {
+    files: Mutex<BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemorySink {
+    pub fn into_files(self) -> BTreeMap<String, Vec<u8>> {
+        self.files.into_inner().expect("no writer panics while holding the lock")
+    }
+}
+
+/// Writes into a staging folder beside the output, then swaps it in on [`DiskSink::commit`].
+pub struct DiskSink {
+    staging: PathBuf,
+    output: PathBuf,
+    committed: bool,
+}
+
+impl DiskSink {
+    /// Creates an empty staging folder next to `output` (same file system, so the swap is a
+    /// rename), removing staging folders that killed builds left behind.
+    pub fn begin(output: &Path) -> Result<Self, OutputError> {
+        if output.exists() && !output.is_dir() {
+            return Err(OutputError::NotAFolder(output.to_path_buf()));
+        }
+        let parent = parent_of(output);
+        std::fs::create_dir_all(&parent).map_err(io_error("create folder", &parent))?;
+        remove_stale_staging(output);
+        let staging = sibling(output, &format!("staging-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
+        }
+        std::fs::create_dir(&staging).map_err(io_error("create folder", &staging))?;
+        Ok(Self { staging, output: output.to_path_buf(), committed: false })
+    }
+
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        let target = self.staging.join(path);
+        match std::fs::write(&target, bytes) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                let dir = target.parent().expect("a joined path has a parent");
+                std::fs::create_dir_all(dir).map_err(io_error("create folder", dir))?;
+                std::fs::write(&target, bytes).map_err(io_error("write", &target))
+            }
+            Err(err) => Err(io_error("write", &target)(err)),
+        }
+    }
+
+    /// The staging folder, for stages that write through their own library (the index).
+    pub fn staging_path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Swaps the staging folder in place of the output and removes the old output.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        let previous = sibling(&self.output, &format!("previous-{}", std::process::id()));
+        if !self.output.exists() {
+            std::fs::rename(&self.staging, &self.output).map_err(io_error("move output into", &self.output))?;
+        } else if exchange(&self.staging, &self.output).is_ok() {
+            std::fs::rename(&self.staging, &previous).map_err(io_error("rename", &self.staging))?;
+        } else {
+            // No atomic exchange here (not Linux, or a file system without it): two renames,
+            // which leave the old output under `previous` if the second one fails.
+            std::fs::rename(&self.output, &previous).map_err(io_error("move aside", &self.output))?;
+            if let Err(err) = std::fs::rename(&self.staging, &self.output) {
+                let _ = std::fs::rename(&previous, &self.output);
+                return Err(io_error("move output into", &self.output)(err));
+            }
+        }
+        self.committed = true;
+        if previous.exists() {
+            std::fs::remove_dir_all(&previous).map_err(io_error("remove old output", &previous))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for DiskSink {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `<parent>/.<name>.<suffix>`: hidden, beside the output, on the same file system.
+fn sibling(output: &Path, suffix: &str) -> PathBuf {
+    let name = output.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    parent_of(output).join(format!(".{name}.{suffix}"))
+}
+
+/// Removes staging and previous-output folders whose build process is gone.
+fn remove_stale_staging(output: &Path) {
+    let name = output.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let prefix = format!(".{name}.");
+    let Ok(entries) = std::fs::read_dir(parent_of(output)) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else { continue };
+        let pid = rest.strip_prefix("staging-").or_else(|| rest.strip_prefix("previous-"));
+        if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok())
+            && !process_alive(pid)
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks whether the process exists.
+    let result = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    result == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(pid: u32) -> bool {
+    pid != std::process::id()
+}
+
+/// Atomically exchanges two folders (Linux `renameat2(RENAME_EXCHANGE)`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings; the call only renames.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "no atomic exchange on this platform"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_paths_outside_the_output() {
+        for path in ["../x", "/etc/passwd", "a/../../b", "a\\b", "", "a//b"] {
+            assert!(check_relative(path).is_err(), "{path}");
+        }
+        assert!(check_relative("facts/a/b/index.html").is_ok());
+    }
+
+    #[test]
+    fn swaps_in_new_output_and_removes_the_old() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = dir.path().join("public");
+        std::fs::create_dir(&output).expect("mkdir");
+        std::fs::write(output.join("old.html"), "old").expect("write");
+        let sink = Sink::Disk(DiskSink::begin(&output).expect("begin"));
+        sink.write("a/index.html", b"new").expect("write");
+        let Sink::Disk(disk) = sink else { unreachable!() };
+        disk.commit().expect("commit");
+        assert_eq!(std::fs::read_to_string(output.join("a/index.html")).expect("read"), "new");
+        assert!(!output.join("old.html").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
+        assert_eq!(leftovers.len(), 1, "only public/ remains");
+    }
+
+    #[test]
+    fn dropping_an_uncommitted_sink_keeps_the_previous_output() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = dir.path().join("public");
+        std::fs::create_dir(&output).expect("mkdir");
+        std::fs::write(output.join("old.html"), "old").expect("write");
+        let sink = DiskSink::begin(&output).expect("begin");
+        drop(sink);
+        assert_eq!(std::fs::read_to_string(output.join("old.html")).expect("read"), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+}

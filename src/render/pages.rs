@@ -1,0 +1,381 @@
+//! The pages of the site, each a template and a context built for it, rendered in parallel.
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Context;
+
+use super::views::{
+    Crumb, DimensionLink, FactCard, SubjectLink, SubjectView, Table, Verified, dimension_rows, humanize_key, matrix,
+    sources, value_text,
+};
+use super::{RenderContext, RenderError, Templates};
+use crate::knowledge::{Fact, FactIndex};
+use crate::output::Sink;
+
+/// One page of the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Index,
+    Dimension(usize),
+    Subject(usize),
+    Fact(FactIndex),
+    /// Two subject positions, in subjects.toml order.
+    Compare(usize, usize),
+    NotFound,
+    Sitemap,
+}
+
+impl Page {
+    /// Every page of the site, in a stable order.
+    pub fn all(ctx: &RenderContext<'_>) -> Vec<Page> {
+        let knowledge = ctx.knowledge;
+        let mut pages = vec![Page::Index, Page::NotFound, Page::Sitemap];
+        pages.extend((0..knowledge.dimensions.len()).map(Page::Dimension));
+        pages.extend((0..knowledge.subjects.len()).map(Page::Subject));
+        pages.extend(knowledge.facts().map(|(at, _)| Page::Fact(at)));
+        pages.extend(compare_pairs(knowledge.subjects.len()).into_iter().map(|(a, b)| Page::Compare(a, b)));
+        pages
+    }
+
+    /// The page's URL path relative to the site root (`""` for the home page).
+    pub fn url_path(&self, ctx: &RenderContext<'_>) -> String {
+        let k = ctx.knowledge;
+        match *self {
+            Page::Index => String::new(),
+            Page::Dimension(d) => format!("dimensions/{}/", k.dimensions[d].id),
+            Page::Subject(s) => format!("subjects/{}/", k.subjects[s].id),
+            Page::Fact(at) => {
+                let fact = k.fact_at(at);
+                format!("facts/{}/{}/", fact.dimension, fact.id)
+            }
+            Page::Compare(a, b) => format!("compare/{}-vs-{}/", k.subjects[a].id, k.subjects[b].id),
+            Page::NotFound => "404.html".to_string(),
+            Page::Sitemap => "sitemap.xml".to_string(),
+        }
+    }
+
+    /// The file the page is written to.
+    pub fn file_path(&self, ctx: &RenderContext<'_>) -> String {
+        let url = self.url_path(ctx);
+        if url.is_empty() || url.ends_with('/') { format!("{url}index.html") } else { url }
+    }
+
+    fn template(&self) -> &'static str {
+        match self {
+            Page::Index => "index.html",
+            Page::Dimension(_) => "dimension.html",
+            Page::Subject(_) => "subject.html",
+            Page::Fact(_) => "fact.html",
+            Page::Compare(..) => "compare.html",
+            Page::NotFound => "404.html",
+            Page::Sitemap => "sitemap.xml",
+        }
+    }
+}
+
+/// Pairwise compare pages exist when there are three or more subjects.
+pub fn compare_pairs(subjects: usize) -> Vec<(usize, usize)> {
+    if subjects < 3 {
+        return Vec::new();
+    }
+    (0..subjects).flat_map(|a| (a + 1..subjects).map(move |b| (a, b))).collect()
+}
+
+/// Renders every page in parallel and writes each as soon as it is ready; `progress` is called
+/// once per page written.
+pub fn render_pages(
+    ctx: &RenderContext<'_>,
+    templates: &Templates,
+    pages: &[Page],
+    sink: &Sink,
+    progress: &(dyn Fn() + Sync),
+) -> Result<usize, RenderError> {
+    let site = SiteView::new(ctx);
+    pages.par_iter().try_for_each(|page| {
+        let html = render_page(ctx, templates, &site, *page)?;
+        sink.write(&page.file_path(ctx), html.as_bytes())?;
+        progress();
+        Ok::<(), RenderError>(())
+    })?;
+    Ok(pages.len())
+}
+
+/// Site-wide values every template may use.
+#[derive(Debug, Serialize)]
+pub struct SiteView<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub base_url: &'a str,
+    pub language: &'a str,
+    pub search_enabled: bool,
+    pub decision_title: &'a str,
+    pub subjects: Vec<SubjectLink<'a>>,
+    pub compare_pages: Vec<Crumb>,
+    pub fact_count: usize,
+    pub dimension_count: usize,
+    pub generator: &'static str,
+}
+
+impl<'a> SiteView<'a> {
+    pub fn new(ctx: &RenderContext<'a>) -> Self {
+        let k = ctx.knowledge;
+        Self {
+            title: &ctx.config.title,
+            description: ctx.config.description.as_deref(),
+            base_url: &ctx.config.base_url,
+            language: &ctx.config.language,
+            search_enabled: ctx.config.search_enabled,
+            decision_title: &ctx.config.decision_title,
+            subjects: k.subjects.iter().map(SubjectLink::new).collect(),
+            compare_pages: compare_pairs(k.subjects.len())
+                .into_iter()
+                .map(|(a, b)| Crumb {
+                    title: format!("{} vs {}", k.subjects[a].name, k.subjects[b].name),
+                    href: format!("compare/{}-vs-{}/", k.subjects[a].id, k.subjects[b].id),
+                })
+                .collect(),
+            fact_count: k.fact_count(),
+            dimension_count: k.dimensions.len(),
+            generator: concat!("versus ", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Per-page values shared by every template: where the page is and how to get back.
+#[derive(Debug, Serialize)]
+struct PageMeta<'a> {
+    kind: &'static str,
+    title: String,
+    description: String,
+    /// Relative prefix from this page to the site root (`../../`), so the site works under
+    /// any path and from a file system.
+    root: String,
+    path: String,
+    canonical: String,
+    breadcrumbs: Vec<Crumb>,
+    verified: Verified,
+    sources: Vec<&'a str>,
+}
+
+fn render_page(ctx: &RenderContext<'_>, templates: &Templates, site: &SiteView<'_>, page: Page) -> Result<String, RenderError> {
+    let path = page.url_path(ctx);
+    let root = match page {
+        Page::NotFound | Page::Sitemap => root_path(&ctx.config.base_url),
+        _ => "../".repeat(path.matches('/').count()),
+    };
+    let mut context = Context::new();
+    context.insert("site", site);
+    let meta = PageMeta {
+        kind: "page",
+        title: String::new(),
+        description: String::new(),
+        root,
+        canonical: ctx.config.absolute_url(&path),
+        path,
+        breadcrumbs: Vec::new(),
+        verified: Verified::default(),
+        sources: Vec::new(),
+    };
+    let meta = fill_page(ctx, page, meta, &mut context);
+    context.insert("page", &meta);
+    templates.render(page.template(), &context)
+}
+
+/// `/` or the path of an absolute base URL (`/guide/`), for pages served at any depth.
+fn root_path(base_url: &str) -> String {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    match after_scheme.find('/') {
+        Some(i) if base_url.contains("://") => after_scheme[i..].to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn fill_page<'a>(ctx: &RenderContext<'a>, page: Page, mut meta: PageMeta<'a>, context: &mut Context) -> PageMeta<'a> {
+    let k = ctx.knowledge;
+    let home = Crumb { title: "Overview".to_string(), href: String::new() };
+    match page {
+        Page::Index => {
+            meta.kind = "index";
+            meta.title = ctx.config.title.clone();
+            meta.description = ctx.config.description.clone().unwrap_or_default();
+            let all: Vec<usize> = (0..k.subjects.len()).collect();
+            context.insert("subjects", &(0..k.subjects.len()).map(|s| SubjectView::new(k, ctx.text, s)).collect::<Vec<_>>());
+            context.insert("matrix", &matrix(k, ctx.text, &all));
+            meta.verified = Verified::of(k.facts().map(|(_, f)| f));
+        }
+        Page::Dimension(d) => {
+            let dimension = &k.dimensions[d];
+            meta.kind = "dimension";
+            meta.title = dimension.title.clone();
+            meta.description = first_or(&ctx.text.dimension_summaries[d].plain, &dimension.title);
+            meta.breadcrumbs = vec![home];
+            let all: Vec<usize> = (0..k.subjects.len()).collect();
+            let table =
+                Table { subjects: k.subjects.iter().map(SubjectLink::new).collect(), rows: dimension_rows(k, ctx.text, d, &all) };
+            context.insert("dimension", &DimensionPage {
+                link: DimensionLink::new(dimension),
+                summary_html: &ctx.text.dimension_summaries[d].html,
+                tags: &dimension.tags,
+                table,
+                questions: dimension.questions.iter().map(|q| QuestionLink { id: q.global_id(), text: &q.text }).collect(),
+            });
+            meta.verified = Verified::of(&dimension.facts);
+            meta.sources = sources(&dimension.facts);
+        }
+        Page::Subject(s) => {
+            let subject = &k.subjects[s];
+            meta.kind = "subject";
+            meta.title = subject.name.clone();
+            meta.description = first_or(&ctx.text.subject_summaries[s].plain, &subject.name);
+            meta.breadcrumbs = vec![home];
+            let about = |f: &&Fact| f.is_about(&subject.id);
+            let sections: Vec<SubjectSection<'_>> = k
+                .dimensions
+                .iter()
+                .enumerate()
+                .map(|(d, dimension)| SubjectSection {
+                    dimension: DimensionLink::new(dimension),
+                    facts: dimension
+                        .facts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.is_about(&subject.id))
+                        .map(|(f, _)| FactCard::new(k, ctx.text, FactIndex { dimension: d, fact: f }))
+                        .collect(),
+                })
+                .collect();
+            context.insert("subject", &SubjectView::new(k, ctx.text, s));
+            context.insert("sections", &sections);
+            let facts: Vec<&Fact> = k.facts().map(|(_, f)| f).filter(about).collect();
+            meta.verified = Verified::of(facts.iter().copied());
+            meta.sources = sources(facts);
+        }
+        Page::Fact(at) => {
+            let fact = k.fact_at(at);
+            let dimension = &k.dimensions[at.dimension];
+            meta.kind = "fact";
+            let names: Vec<&str> = fact.subjects.iter().filter_map(|s| k.subject(&s.value)).map(|s| s.name.as_str()).collect();
+            meta.title = format!("{} · {}", names.join(" & "), dimension.title);
+            meta.description = ctx.text.statement(at).plain.clone();
+            meta.breadcrumbs = vec![home, Crumb { title: dimension.title.clone(), href: format!("dimensions/{}/", dimension.id) }];
+            context.insert("fact", &fact_page(ctx, at));
+            meta.verified = Verified::of([fact]);
+            meta.sources = sources([fact]);
+        }
+        Page::Compare(a, b) => {
+            meta.kind = "compare";
+            meta.title = format!("{} vs {}", k.subjects[a].name, k.subjects[b].name);
+            meta.description = format!("{} compared with {}, dimension by dimension.", k.subjects[a].name, k.subjects[b].name);
+            meta.breadcrumbs = vec![home];
+            context.insert("matrix", &matrix(k, ctx.text, &[a, b]));
+            context.insert("subjects", &[SubjectView::new(k, ctx.text, a), SubjectView::new(k, ctx.text, b)]);
+        }
+        Page::NotFound => {
+            meta.kind = "not-found";
+            meta.title = "Page not found".to_string();
+        }
+        Page::Sitemap => {
+            meta.kind = "sitemap";
+            let urls: Vec<String> = Page::all(ctx)
+                .into_iter()
+                .filter(|p| !matches!(p, Page::NotFound | Page::Sitemap))
+                .map(|p| ctx.config.absolute_url(&p.url_path(ctx)))
+                .collect();
+            context.insert("urls", &urls);
+        }
+    }
+    meta
+}
+
+fn first_or(text: &str, fallback: &str) -> String {
+    if text.is_empty() { fallback.to_string() } else { text.to_string() }
+}
+
+#[derive(Debug, Serialize)]
+struct DimensionPage<'a> {
+    #[serde(flatten)]
+    link: DimensionLink<'a>,
+    summary_html: &'a str,
+    tags: &'a [String],
+    table: Table<'a>,
+    questions: Vec<QuestionLink<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct QuestionLink<'a> {
+    id: String,
+    text: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct SubjectSection<'a> {
+    dimension: DimensionLink<'a>,
+    facts: Vec<FactCard<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct FactPage<'a> {
+    #[serde(flatten)]
+    card: FactCard<'a>,
+    dimension: DimensionLink<'a>,
+    key_label: Option<String>,
+    unit: Option<&'a str>,
+    sources: &'a [String],
+    tags: &'a [String],
+    aliases: Vec<&'a str>,
+    /// Facts with the same key about other subjects: the rest of the matrix row.
+    same_key: Vec<FactCard<'a>>,
+    /// Other facts of the same dimension about the same subjects.
+    siblings: Vec<FactCard<'a>>,
+}
+
+fn fact_page<'a>(ctx: &RenderContext<'a>, at: FactIndex) -> FactPage<'a> {
+    let k = ctx.knowledge;
+    let fact = k.fact_at(at);
+    let dimension = &k.dimensions[at.dimension];
+    let key = fact.key.as_ref().map(|key| key.value.as_str());
+    let mut same_key = Vec::new();
+    let mut siblings = Vec::new();
+    for (f, other) in dimension.facts.iter().enumerate() {
+        if f == at.fact {
+            continue;
+        }
+        let other_at = FactIndex { dimension: at.dimension, fact: f };
+        if key.is_some() && other.key.as_ref().map(|k| k.value.as_str()) == key {
+            same_key.push(FactCard::new(k, ctx.text, other_at));
+        } else if other.subjects.iter().any(|s| fact.is_about(&s.value)) {
+            siblings.push(FactCard::new(k, ctx.text, other_at));
+        }
+    }
+    let card = FactCard::new(k, ctx.text, at);
+    debug_assert_eq!(card.value, value_text(fact));
+    FactPage {
+        card,
+        dimension: DimensionLink::new(dimension),
+        key_label: key.map(humanize_key),
+        unit: fact.unit.as_ref().map(|u| u.value.as_str()),
+        sources: &fact.sources,
+        tags: &fact.tags,
+        aliases: fact.aliases.iter().map(|a| a.value.as_str()).collect(),
+        same_key,
+        siblings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_pages_only_for_three_or_more_subjects() {
+        assert!(compare_pairs(2).is_empty());
+        assert_eq!(compare_pairs(3), [(0, 1), (0, 2), (1, 2)]);
+    }
+
+    #[test]
+    fn root_path_follows_base_url() {
+        assert_eq!(root_path("/"), "/");
+        assert_eq!(root_path("https://kb.example.com/"), "/");
+        assert_eq!(root_path("https://kb.example.com/guide/"), "/guide/");
+    }
+}

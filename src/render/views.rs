@@ -1,0 +1,272 @@
+//! What templates see: small borrowing structs built from the model for one page at a time.
+//! Text fields ending in `_html` are sanitized HTML, to be printed with `| safe`; every other
+//! string is escaped by the template.
+
+use serde::Serialize;
+
+use crate::knowledge::{Dimension, Fact, FactIndex, Knowledge, Subject};
+use crate::text::RenderedText;
+
+/// A link to a subject.
+#[derive(Debug, Serialize)]
+pub struct SubjectLink<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// Relative to the site root.
+    pub href: String,
+}
+
+impl<'a> SubjectLink<'a> {
+    pub fn new(subject: &'a Subject) -> Self {
+        Self { id: &subject.id, name: &subject.name, href: format!("subjects/{}/", subject.id) }
+    }
+}
+
+/// A link to a dimension.
+#[derive(Debug, Serialize)]
+pub struct DimensionLink<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub href: String,
+}
+
+impl<'a> DimensionLink<'a> {
+    pub fn new(dimension: &'a Dimension) -> Self {
+        Self { id: &dimension.id, title: &dimension.title, href: format!("dimensions/{}/", dimension.id) }
+    }
+}
+
+/// A subject in full, for the overview and its own page.
+#[derive(Debug, Serialize)]
+pub struct SubjectView<'a> {
+    #[serde(flatten)]
+    pub link: SubjectLink<'a>,
+    pub aka: &'a [String],
+    pub summary_html: &'a str,
+    pub url: Option<&'a str>,
+}
+
+impl<'a> SubjectView<'a> {
+    pub fn new(knowledge: &'a Knowledge, text: &'a RenderedText, index: usize) -> Self {
+        let subject = &knowledge.subjects[index];
+        Self {
+            link: SubjectLink::new(subject),
+            aka: &subject.aka,
+            summary_html: &text.subject_summaries[index].html,
+            url: subject.url.as_deref(),
+        }
+    }
+}
+
+/// A fact as a cell or a list item: enough to show it and link to its permalink.
+#[derive(Debug, Serialize)]
+pub struct FactCard<'a> {
+    pub id: &'a str,
+    pub global_id: String,
+    pub href: String,
+    pub statement_html: &'a str,
+    pub key: Option<&'a str>,
+    /// The typed value as text, with its unit.
+    pub value: Option<String>,
+    pub shared: bool,
+    pub subjects: Vec<SubjectLink<'a>>,
+    pub verified: Option<String>,
+}
+
+impl<'a> FactCard<'a> {
+    pub fn new(knowledge: &'a Knowledge, text: &'a RenderedText, at: FactIndex) -> Self {
+        let fact = knowledge.fact_at(at);
+        Self {
+            id: &fact.id,
+            global_id: fact.global_id(),
+            href: format!("facts/{}/{}/", fact.dimension, fact.id),
+            statement_html: &text.statement(at).html,
+            key: fact.key.as_ref().map(|k| k.value.as_str()),
+            value: value_text(fact),
+            shared: fact.shared,
+            subjects: fact
+                .subjects
+                .iter()
+                .filter_map(|s| knowledge.subject(&s.value))
+                .map(SubjectLink::new)
+                .collect(),
+            verified: fact.verified.map(|d| d.to_string()),
+        }
+    }
+}
+
+/// "900 s", "yes", "10240 MB": a fact's value as readers see it.
+pub fn value_text(fact: &Fact) -> Option<String> {
+    let value = fact.value.as_ref()?.value.to_string();
+    Some(match &fact.unit {
+        Some(unit) => format!("{value} {}", unit.value),
+        None => value,
+    })
+}
+
+/// One cell of a comparison table: the facts of one subject in one row.
+#[derive(Debug, Serialize)]
+pub struct Cell<'a> {
+    pub facts: Vec<FactCard<'a>>,
+    /// Columns the cell spans (a fact shared by every subject spans them all).
+    pub colspan: usize,
+}
+
+/// One row of a comparison table.
+#[derive(Debug, Serialize)]
+pub struct Row<'a> {
+    /// The row's heading: a dimension (overview) or a key (dimension page).
+    pub label: String,
+    pub href: Option<String>,
+    pub cells: Vec<Cell<'a>>,
+}
+
+/// A comparison table: one column per subject.
+#[derive(Debug, Serialize)]
+pub struct Table<'a> {
+    pub subjects: Vec<SubjectLink<'a>>,
+    pub rows: Vec<Row<'a>>,
+}
+
+/// Builds the rows of one dimension's table for the given subject columns: keyed facts in
+/// rows by key, shared facts in their own rows, the rest in one row of per-subject lists.
+pub fn dimension_rows<'a>(
+    knowledge: &'a Knowledge,
+    text: &'a RenderedText,
+    dimension_index: usize,
+    columns: &[usize],
+) -> Vec<Row<'a>> {
+    let dimension = &knowledge.dimensions[dimension_index];
+    let column_of = |subject: &str| {
+        let position = knowledge.subject_position(subject)?;
+        columns.iter().position(|&c| c == position)
+    };
+    let empty_cells = || (0..columns.len()).map(|_| Cell { facts: Vec::new(), colspan: 1 }).collect::<Vec<_>>();
+    let mut keyed: Vec<Row<'a>> = Vec::new();
+    let mut shared: Vec<Row<'a>> = Vec::new();
+    let mut others = empty_cells();
+    for (f, fact) in dimension.facts.iter().enumerate() {
+        let at = FactIndex { dimension: dimension_index, fact: f };
+        let shown: Vec<usize> = fact.subjects.iter().filter_map(|s| column_of(&s.value)).collect();
+        if shown.is_empty() {
+            continue;
+        }
+        let row = match &fact.key {
+            Some(key) => match keyed.iter().position(|r| r.label == key.value) {
+                Some(i) => &mut keyed[i],
+                None => {
+                    keyed.push(Row { label: key.value.clone(), href: None, cells: empty_cells() });
+                    keyed.last_mut().expect("just pushed")
+                }
+            },
+            None if fact.shared && shown.len() > 1 => {
+                let label = "Shared".to_string();
+                let mut cells = empty_cells();
+                if shown.len() == columns.len() {
+                    cells = vec![Cell { facts: Vec::new(), colspan: columns.len() }];
+                }
+                shared.push(Row { label, href: None, cells });
+                shared.last_mut().expect("just pushed")
+            }
+            None => {
+                for column in shown {
+                    others[column].facts.push(FactCard::new(knowledge, text, at));
+                }
+                continue;
+            }
+        };
+        if row.cells.len() == 1 && columns.len() > 1 {
+            row.cells[0].facts.push(FactCard::new(knowledge, text, at));
+        } else {
+            for column in shown {
+                row.cells[column].facts.push(FactCard::new(knowledge, text, at));
+            }
+        }
+    }
+    for row in &mut keyed {
+        row.label = humanize_key(&row.label);
+    }
+    let mut rows = keyed;
+    rows.extend(shared);
+    if others.iter().any(|c| !c.facts.is_empty()) {
+        rows.push(Row { label: "Facts".to_string(), href: None, cells: others });
+    }
+    rows
+}
+
+/// `max_runtime` → "Max runtime".
+pub fn humanize_key(key: &str) -> String {
+    let spaced = key.replace(['_', '-'], " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The overview matrix: one row per dimension, one column per subject in `columns`.
+pub fn matrix<'a>(knowledge: &'a Knowledge, text: &'a RenderedText, columns: &[usize]) -> Table<'a> {
+    let rows = knowledge
+        .dimensions
+        .iter()
+        .enumerate()
+        .map(|(d, dimension)| {
+            let mut cells: Vec<Cell<'a>> = columns.iter().map(|_| Cell { facts: Vec::new(), colspan: 1 }).collect();
+            for (f, fact) in dimension.facts.iter().enumerate() {
+                for (column, &subject) in columns.iter().enumerate() {
+                    if fact.is_about(&knowledge.subjects[subject].id) {
+                        cells[column].facts.push(FactCard::new(knowledge, text, FactIndex { dimension: d, fact: f }));
+                    }
+                }
+            }
+            Row { label: dimension.title.clone(), href: Some(format!("dimensions/{}/", dimension.id)), cells }
+        })
+        .collect();
+    Table { subjects: columns.iter().map(|&s| SubjectLink::new(&knowledge.subjects[s])).collect(), rows }
+}
+
+/// A link in the breadcrumb trail.
+#[derive(Debug, Serialize)]
+pub struct Crumb {
+    pub title: String,
+    pub href: String,
+}
+
+/// The earliest and latest `verified` dates among some facts.
+#[derive(Debug, Serialize, Default)]
+pub struct Verified {
+    pub oldest: Option<String>,
+    pub newest: Option<String>,
+}
+
+impl Verified {
+    pub fn of<'f>(facts: impl IntoIterator<Item = &'f Fact>) -> Self {
+        let dates: Vec<_> = facts.into_iter().filter_map(|f| f.verified).collect();
+        Self {
+            oldest: dates.iter().min().map(ToString::to_string),
+            newest: dates.iter().max().map(ToString::to_string),
+        }
+    }
+}
+
+/// Every distinct source of some facts, in first-cited order.
+pub fn sources<'f>(facts: impl IntoIterator<Item = &'f Fact>) -> Vec<&'f str> {
+    let mut seen = std::collections::HashSet::new();
+    facts
+        .into_iter()
+        .flat_map(|f| f.sources.iter())
+        .map(String::as_str)
+        .filter(|s| seen.insert(*s))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn humanizes_keys() {
+        assert_eq!(humanize_key("max_runtime"), "Max runtime");
+        assert_eq!(humanize_key("pays-when-idle"), "Pays when idle");
+    }
+}
