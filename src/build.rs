@@ -52,18 +52,23 @@ pub struct Timings {
 /// Reads site.toml, the theme and the knowledge base and runs every check.
 pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
     let started = Instant::now();
-    let mut config = SiteConfig::load(root)?;
+    let (config, mut diags) = SiteConfig::load_lenient(root);
+    let Some(mut config) = config else {
+        return Err(diags);
+    };
     if let Some(output) = &options.output_dir {
         config.output_dir = output.clone();
     }
     if let Some(base_url) = &options.base_url {
         config.base_url = base_url.clone();
     }
-    let mut diags = Diagnostics::new();
     let theme = Theme::load(root, &config.theme);
     let (knowledge, load_diags) = knowledge::load(root, &config, options.limits);
     diags.extend(load_diags);
-    let mut timings = Timings { load: started.elapsed(), ..Timings::default() };
+    let mut timings = Timings {
+        load: started.elapsed(),
+        ..Timings::default()
+    };
     let theme = match theme {
         Ok(theme) => Some(theme),
         Err(theme_diags) => {
@@ -71,13 +76,21 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             None
         }
     };
-    let templates = theme.as_ref().map(Templates::new).transpose().unwrap_or_else(|template_diags| {
-        diags.extend(template_diags);
-        None
-    });
+    let templates = theme
+        .as_ref()
+        .map(Templates::new)
+        .transpose()
+        .unwrap_or_else(|template_diags| {
+            diags.extend(template_diags);
+            None
+        });
     let started = Instant::now();
     if let Some(knowledge) = &knowledge {
-        diags.extend(validate::validate(knowledge, &config, options.today.unwrap_or_else(Date::today)));
+        diags.extend(validate::validate(
+            knowledge,
+            &config,
+            options.today.unwrap_or_else(Date::today),
+        ));
     }
     timings.validate = started.elapsed();
     match (knowledge, theme, templates) {
@@ -108,6 +121,8 @@ pub enum Target {
     /// The output folder (site.toml's `output_dir` under the root unless overridden).
     Disk,
     Memory,
+    /// Nowhere: for `versus check`, which renders every page to find template errors.
+    Discard,
 }
 
 /// What a build produced.
@@ -121,20 +136,30 @@ pub struct Built {
 }
 
 /// Renders every page and file of a loaded site; `progress` receives (done, total).
-pub fn build(loaded: &Loaded, target: Target, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Built, BuildError> {
+pub fn build(
+    loaded: &Loaded,
+    target: Target,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Built, BuildError> {
     let output = loaded.root.join(&loaded.config.output_dir);
     let sink = match target {
         Target::Disk => Sink::Disk(DiskSink::begin(&output)?),
         Target::Memory => Sink::Memory(MemorySink::default()),
+        Target::Discard => Sink::Discard,
     };
     let mut timings = loaded.timings.clone();
     let started = Instant::now();
     let text = RenderedText::new(&loaded.knowledge);
-    let ctx = RenderContext { config: &loaded.config, knowledge: &loaded.knowledge, text: &text, theme: &loaded.theme };
+    let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme);
     let pages = Page::all(&ctx);
     let total = pages.len() + loaded.theme.static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+    let tick = || {
+        progress(
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            total,
+        )
+    };
     let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
     for (path, bytes) in &loaded.theme.static_files {
         sink.write(&format!("static/{path}"), bytes)?;
@@ -148,7 +173,14 @@ pub fn build(loaded: &Loaded, target: Target, progress: &(dyn Fn(usize, usize) +
             None
         }
         Sink::Memory(memory) => Some(memory.into_files()),
+        Sink::Discard => None,
     };
     timings.write = started.elapsed();
-    Ok(Built { pages: page_count, files: total, output, memory, timings })
+    Ok(Built {
+        pages: page_count,
+        files: total,
+        output,
+        memory,
+        timings,
+    })
 }

@@ -16,7 +16,12 @@ use crate::diag::{Diagnostics, display_path};
 /// Compile structured TOML comparison facts into a static site with search, a decision tree,
 /// embeddable facts and a JSON API.
 #[derive(Debug, Parser)]
-#[command(name = "versus", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "versus",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// The site folder: the one holding site.toml.
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
@@ -83,7 +88,10 @@ pub fn main() -> ExitCode {
         Err(Failure::Invalid(diags)) => {
             let errors = diags.error_count();
             reporter.diagnostics(diags);
-            eprintln!("error: {errors} problem{} found; nothing was written", plural(errors));
+            eprintln!(
+                "error: {errors} problem{} found; nothing was written",
+                plural(errors)
+            );
             ExitCode::from(1)
         }
         Err(Failure::Other(err)) => {
@@ -123,22 +131,27 @@ fn load(root: &Path, options: &LoadOptions, reporter: &Reporter) -> Result<Loade
 
 fn check(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
     let loaded = load(&cli.root, &LoadOptions::default(), reporter)?;
+    build::build(&loaded, Target::Discard, &|_, _| {}).map_err(build_failure)?;
     let k = &loaded.knowledge;
+    let count = |n: usize, noun: &str| format!("{n} {noun}{}", plural(n));
     reporter.info(&format!(
-        "ok: {} subjects, {} dimensions, {} facts, {} questions; {} warning{}",
-        k.subjects.len(),
-        k.dimensions.len(),
-        k.fact_count(),
-        k.questions().count(),
-        loaded.warnings.warning_count(),
-        plural(loaded.warnings.warning_count())
+        "ok: {}, {}, {}, {}; {}",
+        count(k.subjects.len(), "subject"),
+        count(k.dimensions.len(), "dimension"),
+        count(k.fact_count(), "fact"),
+        count(k.questions().count(), "question"),
+        count(loaded.warnings.warning_count(), "warning"),
     ));
     Ok(())
 }
 
 fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Failure> {
     let started = Instant::now();
-    let options = LoadOptions { output_dir: args.output.clone(), base_url: args.base_url.clone(), ..LoadOptions::default() };
+    let options = LoadOptions {
+        output_dir: args.output.clone(),
+        base_url: args.base_url.clone(),
+        ..LoadOptions::default()
+    };
     let loaded = load(&cli.root, &options, reporter)?;
     let bar = reporter.progress_bar();
     let progress = |done: usize, total: usize| {
@@ -147,7 +160,7 @@ fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Fa
             bar.set_position(done as u64);
         }
     };
-    let built = build::build(&loaded, Target::Disk, &progress).map_err(|err| Failure::Other(err.into()));
+    let built = build::build(&loaded, Target::Disk, &progress).map_err(build_failure);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -167,13 +180,26 @@ fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Fa
     Ok(())
 }
 
+/// Template errors are located like knowledge errors; anything else is reported with causes.
+fn build_failure(err: build::BuildError) -> Failure {
+    match err {
+        build::BuildError::Render(crate::render::RenderError::Template(diag)) => {
+            Failure::Invalid(Diagnostics::from(vec![*diag]))
+        }
+        other => Failure::Other(other.into()),
+    }
+}
+
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Writes to stdout, turning a closed pipe into an error the caller can end quietly on.
@@ -187,7 +213,11 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VERSUS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }
 
 /// Prints diagnostics and progress to stderr, styled only on a terminal.
@@ -198,12 +228,18 @@ struct Reporter {
 
 impl Reporter {
     fn new(quiet: bool) -> Self {
-        Self { quiet, terminal: std::io::stderr().is_terminal() }
+        Self {
+            quiet,
+            terminal: std::io::stderr().is_terminal(),
+        }
     }
 
     fn diagnostics(&self, diags: Diagnostics) {
-        let renderer =
-            if self.terminal && std::env::var_os("NO_COLOR").is_none() { Renderer::styled() } else { Renderer::plain() };
+        let renderer = if self.terminal && std::env::var_os("NO_COLOR").is_none() {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
         let mut err = std::io::stderr().lock();
         for diagnostic in diags.sorted() {
             if self.quiet && diagnostic.severity == crate::diag::Severity::Warning {
@@ -223,8 +259,10 @@ impl Reporter {
         (self.terminal && !self.quiet).then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} rendering {pos}/{len} files {wide_bar} {elapsed}")
-                    .expect("static progress template is valid"),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} rendering {pos}/{len} files {wide_bar} {elapsed}",
+                )
+                .expect("static progress template is valid"),
             );
             bar
         })

@@ -44,6 +44,16 @@ const SITE_KEYS: &[&str] = &[
 impl SiteConfig {
     /// Parses the text of `site.toml`; `path` is only used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<SiteConfig, Diagnostics> {
+        match Self::parse_lenient(path, text) {
+            (Some(config), diags) if !diags.has_errors() => Ok(config),
+            (_, diags) => Err(diags),
+        }
+    }
+
+    /// Parses as far as possible: a config (invalid values replaced by defaults) whenever the
+    /// file is valid TOML with a title, so that the knowledge base can still be checked and
+    /// every problem reported in one run.
+    pub fn parse_lenient(path: &Path, text: &str) -> (Option<SiteConfig>, Diagnostics) {
         let reader = Reader::new(Arc::new(SourceFile::new(path.to_path_buf(), text)));
         let config = reader.parse().and_then(|root| {
             let fields = reader.fields(root.get_ref(), 0..0, "site.toml", SITE_KEYS);
@@ -53,7 +63,10 @@ impl SiteConfig {
                 if normalized.is_none() {
                     reader.push(
                         url.origin
-                            .error(format!("`base_url` must be `/` or an http(s) URL, found `{}`", url.value))
+                            .error(format!(
+                                "`base_url` must be `/` or an http(s) URL, found `{}`",
+                                url.value
+                            ))
                             .with_hint("write for example base_url = \"https://kb.example.com/\""),
                     );
                 }
@@ -61,33 +74,48 @@ impl SiteConfig {
             });
             let stale_after_days = fields.integer("stale_after_days").map(|days| {
                 if days.value < 1 {
-                    reader.push(days.origin.error("`stale_after_days` must be a positive number of days"));
+                    reader.push(
+                        days.origin
+                            .error("`stale_after_days` must be a positive number of days"),
+                    );
                 }
                 days.value
             });
             let search_enabled = fields.table("search").and_then(|(table, span)| {
-                reader.fields(table, span, "[search]", &["enabled"]).bool("enabled")
+                reader
+                    .fields(table, span, "[search]", &["enabled"])
+                    .bool("enabled")
             });
             let decision_title = fields.table("decision").and_then(|(table, span)| {
-                reader.fields(table, span, "[decision]", &["title"]).string("title")
+                reader
+                    .fields(table, span, "[decision]", &["title"])
+                    .string("title")
             });
             let relative = |key: &str, default: &str| {
                 let value = fields.string(key);
                 if let Some(dir) = &value
                     && (dir.value.is_empty() || Path::new(&dir.value).is_absolute())
                 {
-                    reader.push(dir.origin.error(format!("`{key}` must be a folder relative to site.toml")));
+                    reader.push(
+                        dir.origin
+                            .error(format!("`{key}` must be a folder relative to site.toml")),
+                    );
                 }
                 PathBuf::from(value.map_or_else(|| default.to_string(), |v| v.value))
             };
             let knowledge_dir = relative("knowledge_dir", "knowledge");
             let output_dir = relative("output_dir", "public");
-            let theme = fields.string("theme").map_or_else(|| "default".to_string(), |t| t.value);
+            let theme = fields
+                .string("theme")
+                .map_or_else(|| "default".to_string(), |t| t.value);
             if !crate::knowledge::is_slug(&theme) {
                 reader.push(
                     fields
                         .string("theme")
-                        .map(|t| t.origin.error(format!("theme name `{theme}` is not a valid folder name")))
+                        .map(|t| {
+                            t.origin
+                                .error(format!("theme name `{theme}` is not a valid folder name"))
+                        })
                         .unwrap_or_else(|| Diagnostic::error(Some(path), "invalid theme name")),
                 );
             }
@@ -95,7 +123,9 @@ impl SiteConfig {
                 title: title?.value,
                 description: fields.string("description").map(|d| d.value),
                 base_url: base_url.unwrap_or_else(|| "/".to_string()),
-                language: fields.string("language").map_or_else(|| "en".to_string(), |l| l.value),
+                language: fields
+                    .string("language")
+                    .map_or_else(|| "en".to_string(), |l| l.value),
                 theme,
                 knowledge_dir,
                 output_dir,
@@ -105,15 +135,26 @@ impl SiteConfig {
                     .map_or_else(|| "Which should I choose?".to_string(), |t| t.value),
             })
         });
-        let diags = reader.into_diagnostics();
-        match config {
-            Some(config) if !diags.has_errors() => Ok(config),
-            _ => Err(diags),
-        }
+        (config, reader.into_diagnostics())
     }
 
     /// Reads `site.toml` from a site root.
     pub fn load(root: &Path) -> Result<SiteConfig, Diagnostics> {
+        match Self::load_lenient(root) {
+            (Some(config), diags) if !diags.has_errors() => Ok(config),
+            (_, diags) => Err(diags),
+        }
+    }
+
+    /// Reads `site.toml` like [`SiteConfig::parse_lenient`].
+    pub fn load_lenient(root: &Path) -> (Option<SiteConfig>, Diagnostics) {
+        match Self::read(root) {
+            Ok(text) => Self::parse_lenient(Path::new(CONFIG_FILE), &text),
+            Err(diags) => (None, diags),
+        }
+    }
+
+    fn read(root: &Path) -> Result<String, Diagnostics> {
         let path = root.join(CONFIG_FILE);
         let shown = PathBuf::from(CONFIG_FILE);
         let bytes = std::fs::read(&path).map_err(|err| {
@@ -123,12 +164,15 @@ impl SiteConfig {
                 "check the file's permissions"
             };
             Diagnostics::from(vec![
-                Diagnostic::error(Some(&shown), format!("cannot read {}: {err}", path.display()))
-                    .with_hint(hint),
+                Diagnostic::error(
+                    Some(&shown),
+                    format!("cannot read {}: {err}", path.display()),
+                )
+                .with_hint(hint),
             ])
         })?;
-        let file = decode(shown.clone(), bytes).map_err(|d| Diagnostics::from(vec![d]))?;
-        Self::parse(&shown, &file.text)
+        let file = decode(shown, bytes).map_err(|d| Diagnostics::from(vec![d]))?;
+        Ok(file.text.to_string())
     }
 
     /// The absolute URL of a site path, for embeds, oEmbed and the sitemap; relative to the
@@ -142,10 +186,21 @@ fn normalize_base_url(url: &str) -> Option<String> {
     if url == "/" {
         return Some(url.to_string());
     }
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let host = rest.split('/').next().unwrap_or_default();
-    let valid = !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
-    valid.then(|| if url.ends_with('/') { url.to_string() } else { format!("{url}/") })
+    let valid = !host.is_empty()
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+    valid.then(|| {
+        if url.ends_with('/') {
+            url.to_string()
+        } else {
+            format!("{url}/")
+        }
+    })
 }
 
 /// Checks a `--base-url` given on the command line the way `site.toml`'s is checked.
@@ -173,8 +228,12 @@ mod tests {
 
     #[test]
     fn normalizes_base_url_with_trailing_slash() {
-        let config = parse("title = \"T\"\nbase_url = \"https://kb.example.com/guide\"\n").expect("valid");
-        assert_eq!(config.absolute_url("/facts/x/"), "https://kb.example.com/guide/facts/x/");
+        let config =
+            parse("title = \"T\"\nbase_url = \"https://kb.example.com/guide\"\n").expect("valid");
+        assert_eq!(
+            config.absolute_url("/facts/x/"),
+            "https://kb.example.com/guide/facts/x/"
+        );
     }
 
     #[test]

@@ -39,7 +39,8 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// The file as the user should see it (relative to the site root where possible).
     pub file: Option<PathBuf>,
-    pub location: Option<Location>,
+    /// Boxed: most results carry no diagnostic, so keep them small.
+    pub location: Option<Box<Location>>,
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
@@ -59,7 +60,10 @@ impl Diagnostic {
 
     /// A warning about a whole file.
     pub fn warning(file: Option<&Path>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(file, message) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(file, message)
+        }
     }
 
     /// Adds what the user should do.
@@ -89,20 +93,18 @@ impl Diagnostic {
         } else {
             format!("{position}: {}", self.message)
         };
-        let title = level.primary_title(title);
-        let group = match &self.location {
-            Some(at) => title.element(
+        let mut group = Group::with_title(level.primary_title(title));
+        if let Some(at) = &self.location {
+            group = group.element(
                 Snippet::source(at.line_text.as_str())
                     .line_start(at.line)
                     .annotation(AnnotationKind::Primary.span(at.highlight.clone())),
-            ),
-            None => Group::with_title(title),
-        };
-        let mut report: Vec<Group<'_>> = vec![group];
-        if let Some(hint) = &self.hint {
-            report.push(Group::with_title(Level::HELP.secondary_title(hint.as_str())));
+            );
         }
-        renderer.render(&report).to_string()
+        if let Some(hint) = &self.hint {
+            group = group.element(Level::HELP.message(hint.as_str()));
+        }
+        renderer.render(&[group]).to_string()
     }
 }
 
@@ -196,13 +198,20 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Self { path, text, line_starts }
+        Self {
+            path,
+            text,
+            line_starts,
+        }
     }
 
     /// Resolves a byte span into a location; spans past the end point at the last line.
     pub fn locate(&self, span: Range<usize>) -> Location {
         let start = floor_char_boundary(&self.text, span.start.min(self.text.len()));
-        let line_index = self.line_starts.partition_point(|&s| s <= start).saturating_sub(1);
+        let line_index = self
+            .line_starts
+            .partition_point(|&s| s <= start)
+            .saturating_sub(1);
         let line_start = self.line_starts[line_index];
         let line_end = self
             .line_starts
@@ -210,13 +219,24 @@ impl SourceFile {
             .map_or(self.text.len(), |&next| next - 1);
         let line_text = self.text[line_start..line_end].trim_end_matches('\r');
         let column = self.text[line_start..start].chars().count() + 1;
-        let end = floor_char_boundary(&self.text, span.end.clamp(start, line_start + line_text.len()));
+        let end = floor_char_boundary(
+            &self.text,
+            span.end.clamp(start, line_start + line_text.len()),
+        );
         let mut highlight = (start - line_start)..(end - line_start);
         if highlight.is_empty() && highlight.end < line_text.len() {
-            let width = line_text[highlight.start..].chars().next().map_or(1, char::len_utf8);
+            let width = line_text[highlight.start..]
+                .chars()
+                .next()
+                .map_or(1, char::len_utf8);
             highlight.end += width;
         }
-        Location { line: line_index + 1, column, line_text: line_text.to_string(), highlight }
+        Location {
+            line: line_index + 1,
+            column,
+            line_text: line_text.to_string(),
+            highlight,
+        }
     }
 
     /// An error at a span of this file.
@@ -224,7 +244,7 @@ impl SourceFile {
         Diagnostic {
             severity: Severity::Error,
             file: Some(self.path.clone()),
-            location: Some(self.locate(span)),
+            location: Some(Box::new(self.locate(span))),
             message: message.into(),
             hint: None,
         }
@@ -232,7 +252,10 @@ impl SourceFile {
 
     /// A warning at a span of this file.
     pub fn warning(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..self.error(span, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..self.error(span, message)
+        }
     }
 }
 
@@ -256,7 +279,7 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// A hint naming the nearest valid choice, or listing the choices when none is close.
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str], what: &str) -> String {
+pub fn did_you_mean(word: &str, candidates: &[&str], what: &str) -> String {
     match nearest(word, candidates.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
         None if candidates.len() <= 12 && !candidates.is_empty() => {
@@ -289,7 +312,10 @@ mod tests {
 
     #[test]
     fn suggests_nearest_key() {
-        assert_eq!(nearest("statment", ["statement", "subject"]), Some("statement"));
+        assert_eq!(
+            nearest("statment", ["statement", "subject"]),
+            Some("statement")
+        );
         assert_eq!(nearest("zzzzzz", ["statement", "subject"]), None);
     }
 
@@ -297,7 +323,11 @@ mod tests {
     fn sorts_by_file_then_line() {
         let a = SourceFile::new("b.toml".into(), "x\ny\n");
         let b = SourceFile::new("a.toml".into(), "x\ny\n");
-        let diags = Diagnostics::from(vec![a.error(2..3, "late"), a.error(0..1, "early"), b.error(2..3, "first file")]);
+        let diags = Diagnostics::from(vec![
+            a.error(2..3, "late"),
+            a.error(0..1, "early"),
+            b.error(2..3, "first file"),
+        ]);
         let order: Vec<_> = diags.sorted().into_iter().map(|d| d.message).collect();
         assert_eq!(order, ["first file", "early", "late"]);
     }

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, TagEnd};
 
 /// The largest Markdown text the loader accepts, in bytes.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -25,7 +25,11 @@ fn options() -> Options {
 pub fn nesting_depth(text: &str) -> usize {
     // Nested `>` or list markers are cheap to count before parsing; a text that is obviously
     // too deep never reaches the parser.
-    let quick = text.lines().map(|line| line.chars().filter(|c| *c == '>').count()).max().unwrap_or(0);
+    let quick = text
+        .lines()
+        .map(|line| line.chars().filter(|c| *c == '>').count())
+        .max()
+        .unwrap_or(0);
     if quick > MAX_NESTING * 4 {
         return quick;
     }
@@ -72,7 +76,10 @@ pub fn to_html(text: &str) -> String {
 pub fn to_inline_html(text: &str) -> String {
     let html = to_html(text);
     let trimmed = html.trim_end();
-    match trimmed.strip_prefix("<p>").and_then(|t| t.strip_suffix("</p>")) {
+    match trimmed
+        .strip_prefix("<p>")
+        .and_then(|t| t.strip_suffix("</p>"))
+    {
         Some(inner) if !inner.contains("<p>") => inner.to_string(),
         _ => html,
     }
@@ -85,12 +92,9 @@ pub fn to_plain_text(text: &str) -> String {
         match event {
             Event::Text(t) | Event::Code(t) => plain.push_str(&t),
             Event::SoftBreak | Event::HardBreak => plain.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::TableCell) => {
-                if !plain.ends_with(' ') && !plain.is_empty() {
-                    plain.push(' ');
-                }
-            }
-            Event::Start(Tag::Image { .. }) | Event::Html(_) | Event::InlineHtml(_) => {}
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::TableCell,
+            ) if !plain.ends_with(' ') && !plain.is_empty() => plain.push(' '),
             _ => {}
         }
     }
@@ -110,9 +114,17 @@ mod tests {
 
     #[test]
     fn drops_dangerous_link_schemes() {
-        for scheme in ["javascript:alert(1)", "data:text/html,x", "vbscript:x", "JaVaScRiPt:alert(1)"] {
+        for scheme in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+            "JaVaScRiPt:alert(1)",
+        ] {
             let html = to_html(&format!("[x]({scheme}) <a href=\"{scheme}\">y</a>"));
-            assert!(!html.to_lowercase().contains(&scheme.to_lowercase()[..6]), "{html}");
+            assert!(
+                !html.to_lowercase().contains(&scheme.to_lowercase()[..6]),
+                "{html}"
+            );
         }
         assert!(to_html("[ok](https://example.com)").contains("href=\"https://example.com\""));
         assert!(to_html("[ok](../x/)").contains("href=\"../x/\""));
@@ -126,7 +138,10 @@ mod tests {
 
     #[test]
     fn renders_single_paragraph_inline() {
-        assert_eq!(to_inline_html("At most **15 minutes**."), "At most <strong>15 minutes</strong>.");
+        assert_eq!(
+            to_inline_html("At most **15 minutes**."),
+            "At most <strong>15 minutes</strong>."
+        );
     }
 
     #[test]
@@ -138,6 +153,9 @@ mod tests {
 
     #[test]
     fn extracts_plain_text() {
-        assert_eq!(to_plain_text("One invocation runs for at most **15 minutes**.\n\n- a\n- `b`"), "One invocation runs for at most 15 minutes. a b");
+        assert_eq!(
+            to_plain_text("One invocation runs for at most **15 minutes**.\n\n- a\n- `b`"),
+            "One invocation runs for at most 15 minutes. a b"
+        );
     }
 }

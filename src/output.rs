@@ -24,14 +24,23 @@ pub enum OutputError {
     Escapes(String),
 }
 
-fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutputError + 'a {
-    move |source| OutputError::Io { action, path: path.to_path_buf(), source }
+fn io_error<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> OutputError + 'a {
+    move |source| OutputError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Receives the built files; shared across the threads that render pages.
 pub enum Sink {
     Disk(DiskSink),
     Memory(MemorySink),
+    /// Renders without keeping anything: `versus check` runs every build step this way.
+    Discard,
 }
 
 impl Sink {
@@ -41,9 +50,14 @@ impl Sink {
         match self {
             Sink::Disk(disk) => disk.write(path, bytes),
             Sink::Memory(memory) => {
-                memory.files.lock().expect("no writer panics while holding the lock").insert(path.to_string(), bytes.to_vec());
+                memory
+                    .files
+                    .lock()
+                    .expect("no writer panics while holding the lock")
+                    .insert(path.to_string(), bytes.to_vec());
                 Ok(())
             }
+            Sink::Discard => Ok(()),
         }
     }
 }
@@ -53,8 +67,14 @@ fn check_relative(path: &str) -> Result<(), OutputError> {
     let bad = path.is_empty()
         || path.starts_with('/')
         || path.contains('\\')
-        || path.split('/').any(|part| part.is_empty() || part == "." || part == "..");
-    if bad { Err(OutputError::Escapes(path.to_string())) } else { Ok(()) }
+        || path
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..");
+    if bad {
+        Err(OutputError::Escapes(path.to_string()))
+    } else {
+        Ok(())
+    }
 }
 
 /// Built files kept in memory, by path.
@@ -65,7 +85,9 @@ pub struct MemorySink {
 
 impl MemorySink {
     pub fn into_files(self) -> BTreeMap<String, Vec<u8>> {
-        self.files.into_inner().expect("no writer panics while holding the lock")
+        self.files
+            .into_inner()
+            .expect("no writer panics while holding the lock")
     }
 }
 
@@ -91,7 +113,11 @@ impl DiskSink {
             std::fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
         }
         std::fs::create_dir(&staging).map_err(io_error("create folder", &staging))?;
-        Ok(Self { staging, output: output.to_path_buf(), committed: false })
+        Ok(Self {
+            staging,
+            output: output.to_path_buf(),
+            committed: false,
+        })
     }
 
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), OutputError> {
@@ -116,13 +142,15 @@ impl DiskSink {
     pub fn commit(mut self) -> Result<(), OutputError> {
         let previous = sibling(&self.output, &format!("previous-{}", std::process::id()));
         if !self.output.exists() {
-            std::fs::rename(&self.staging, &self.output).map_err(io_error("move output into", &self.output))?;
+            std::fs::rename(&self.staging, &self.output)
+                .map_err(io_error("move output into", &self.output))?;
         } else if exchange(&self.staging, &self.output).is_ok() {
             std::fs::rename(&self.staging, &previous).map_err(io_error("rename", &self.staging))?;
         } else {
             // No atomic exchange here (not Linux, or a file system without it): two renames,
             // which leave the old output under `previous` if the second one fails.
-            std::fs::rename(&self.output, &previous).map_err(io_error("move aside", &self.output))?;
+            std::fs::rename(&self.output, &previous)
+                .map_err(io_error("move aside", &self.output))?;
             if let Err(err) = std::fs::rename(&self.staging, &self.output) {
                 let _ = std::fs::rename(&previous, &self.output);
                 return Err(io_error("move output into", &self.output)(err));
@@ -153,19 +181,29 @@ fn parent_of(path: &Path) -> PathBuf {
 
 /// `<parent>/.<name>.<suffix>`: hidden, beside the output, on the same file system.
 fn sibling(output: &Path, suffix: &str) -> PathBuf {
-    let name = output.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let name = output
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     parent_of(output).join(format!(".{name}.{suffix}"))
 }
 
 /// Removes staging and previous-output folders whose build process is gone.
 fn remove_stale_staging(output: &Path) {
-    let name = output.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let name = output
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     let prefix = format!(".{name}.");
-    let Ok(entries) = std::fs::read_dir(parent_of(output)) else { return };
+    let Ok(entries) = std::fs::read_dir(parent_of(output)) else {
+        return;
+    };
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else { continue };
-        let pid = rest.strip_prefix("staging-").or_else(|| rest.strip_prefix("previous-"));
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest
+            .strip_prefix("staging-")
+            .or_else(|| rest.strip_prefix("previous-"));
         if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok())
             && !process_alive(pid)
         {
@@ -207,12 +245,19 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
             libc::RENAME_EXCHANGE,
         )
     };
-    if result == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
 fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
-    Err(io::Error::new(io::ErrorKind::Unsupported, "no atomic exchange on this platform"))
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no atomic exchange on this platform",
+    ))
 }
 
 #[cfg(test)]
@@ -235,9 +280,14 @@ mod tests {
         std::fs::write(output.join("old.html"), "old").expect("write");
         let sink = Sink::Disk(DiskSink::begin(&output).expect("begin"));
         sink.write("a/index.html", b"new").expect("write");
-        let Sink::Disk(disk) = sink else { unreachable!() };
+        let Sink::Disk(disk) = sink else {
+            unreachable!()
+        };
         disk.commit().expect("commit");
-        assert_eq!(std::fs::read_to_string(output.join("a/index.html")).expect("read"), "new");
+        assert_eq!(
+            std::fs::read_to_string(output.join("a/index.html")).expect("read"),
+            "new"
+        );
         assert!(!output.join("old.html").exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(leftovers.len(), 1, "only public/ remains");
@@ -251,7 +301,10 @@ mod tests {
         std::fs::write(output.join("old.html"), "old").expect("write");
         let sink = DiskSink::begin(&output).expect("begin");
         drop(sink);
-        assert_eq!(std::fs::read_to_string(output.join("old.html")).expect("read"), "old");
+        assert_eq!(
+            std::fs::read_to_string(output.join("old.html")).expect("read"),
+            "old"
+        );
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
     }
 }

@@ -118,7 +118,8 @@ because = ["one-writer"]
 /// Writes a new site into `dir`, which must be empty or not exist.
 pub fn scaffold(dir: &Path) -> Result<()> {
     if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let mut entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
         if entries.next().is_some() {
             bail!("{} is not empty; choose a new folder", dir.display());
         }
@@ -127,14 +128,21 @@ pub fn scaffold(dir: &Path) -> Result<()> {
     let files = [
         ("site.toml", SITE.to_string()),
         ("knowledge/subjects.toml", SUBJECTS.to_string()),
-        ("knowledge/dimensions/deployment.toml", DEPLOYMENT.replace("VERIFIED", &verified)),
-        ("knowledge/dimensions/concurrency.toml", CONCURRENCY.replace("VERIFIED", &verified)),
+        (
+            "knowledge/dimensions/deployment.toml",
+            DEPLOYMENT.replace("VERIFIED", &verified),
+        ),
+        (
+            "knowledge/dimensions/concurrency.toml",
+            CONCURRENCY.replace("VERIFIED", &verified),
+        ),
         (".gitignore", "/public\n".to_string()),
     ];
     for (name, text) in files {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }

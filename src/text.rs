@@ -17,7 +17,10 @@ pub struct Text {
 
 impl Text {
     fn render(source: &str) -> Self {
-        Self { html: markdown::to_inline_html(source), plain: markdown::to_plain_text(source) }
+        Self {
+            html: markdown::to_inline_html(source),
+            plain: markdown::to_plain_text(source),
+        }
     }
 
     fn render_opt(source: Option<&String>) -> Self {
@@ -39,8 +42,11 @@ pub struct RenderedText {
 impl RenderedText {
     /// Renders every text once; dimensions are rendered in parallel.
     pub fn new(knowledge: &Knowledge) -> Self {
-        let subject_summaries =
-            knowledge.subjects.par_iter().map(|s| Text::render_opt(s.summary.as_ref())).collect();
+        let subject_summaries = knowledge
+            .subjects
+            .par_iter()
+            .map(|s| Text::render_opt(s.summary.as_ref()))
+            .collect();
         let per_dimension: Vec<(Text, Vec<Text>, Vec<Text>)> = knowledge
             .dimensions
             .par_iter()
@@ -48,11 +54,17 @@ impl RenderedText {
                 (
                     Text::render_opt(d.summary.as_ref()),
                     d.facts.iter().map(|f| Text::render(&f.statement)).collect(),
-                    d.questions.iter().map(|q| Text::render_opt(q.help.as_ref())).collect(),
+                    d.questions
+                        .iter()
+                        .map(|q| Text::render_opt(q.help.as_ref()))
+                        .collect(),
                 )
             })
             .collect();
-        let mut rendered = Self { subject_summaries, ..Self::default() };
+        let mut rendered = Self {
+            subject_summaries,
+            ..Self::default()
+        };
         for (summary, statements, help) in per_dimension {
             rendered.dimension_summaries.push(summary);
             rendered.statements.push(statements);

@@ -59,11 +59,14 @@ impl Theme {
         let theme_dir = PathBuf::from("themes").join(name);
         if name != "default" && !root.join(&theme_dir).is_dir() {
             diags.push(
-                Diagnostic::error(Some(Path::new("site.toml")), format!("theme `{name}` does not exist"))
-                    .with_hint(format!(
-                        "create {}/ with templates/ and static/, or set theme = \"default\"",
-                        theme_dir.display()
-                    )),
+                Diagnostic::error(
+                    Some(Path::new("site.toml")),
+                    format!("theme `{name}` does not exist"),
+                )
+                .with_hint(format!(
+                    "create {}/ with templates/ and static/, or set theme = \"default\"",
+                    theme_dir.display()
+                )),
             );
             return Err(diags);
         }
@@ -75,7 +78,11 @@ impl Theme {
             theme.override_dirs.push(root.join(&layer));
             add_folder(root, &layer, kind, &mut theme, &mut diags);
         }
-        if diags.has_errors() { Err(diags) } else { Ok(theme) }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(theme)
+        }
     }
 
     /// The built-in default theme alone.
@@ -102,10 +109,21 @@ fn add_embedded(dir: &Dir<'static>, theme: &mut Theme) {
         };
         let path = file.path().to_string_lossy().replace('\\', "/");
         if let Some(name) = path.strip_prefix("templates/") {
-            let text = file.contents_utf8().expect("built-in templates are UTF-8").to_string();
-            theme.templates.insert(name.to_string(), TemplateSource { text, origin: FileOrigin::BuiltIn });
+            let text = file
+                .contents_utf8()
+                .expect("built-in templates are UTF-8")
+                .to_string();
+            theme.templates.insert(
+                name.to_string(),
+                TemplateSource {
+                    text,
+                    origin: FileOrigin::BuiltIn,
+                },
+            );
         } else if let Some(name) = path.strip_prefix("static/") {
-            theme.static_files.insert(name.to_string(), file.contents().to_vec());
+            theme
+                .static_files
+                .insert(name.to_string(), file.contents().to_vec());
         }
     }
 }
@@ -120,7 +138,10 @@ fn add_folder(root: &Path, layer: &Path, kind: Kind, theme: &mut Theme, diags: &
         let entries = match std::fs::read_dir(dir.join(&relative)) {
             Ok(entries) => entries,
             Err(err) => {
-                diags.push(Diagnostic::error(Some(&layer.join(&relative)), format!("cannot list folder: {err}")));
+                diags.push(Diagnostic::error(
+                    Some(&layer.join(&relative)),
+                    format!("cannot list folder: {err}"),
+                ));
                 continue;
             }
         };
@@ -136,7 +157,10 @@ fn add_folder(root: &Path, layer: &Path, kind: Kind, theme: &mut Theme, diags: &
             }
             let name = rel.to_string_lossy().replace('\\', "/");
             match (kind, std::fs::read(entry.path())) {
-                (_, Err(err)) => diags.push(Diagnostic::error(Some(&shown), format!("cannot read file: {err}"))),
+                (_, Err(err)) => diags.push(Diagnostic::error(
+                    Some(&shown),
+                    format!("cannot read file: {err}"),
+                )),
                 (Kind::Static, Ok(bytes)) => {
                     theme.static_files.insert(name, bytes);
                 }
@@ -146,19 +170,40 @@ fn add_folder(root: &Path, layer: &Path, kind: Kind, theme: &mut Theme, diags: &
     }
 }
 
-fn add_template(name: String, bytes: Vec<u8>, shown: PathBuf, theme: &mut Theme, diags: &mut Diagnostics) {
-    if !TEMPLATE_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)) {
+fn add_template(
+    name: String,
+    bytes: Vec<u8>,
+    shown: PathBuf,
+    theme: &mut Theme,
+    diags: &mut Diagnostics,
+) {
+    if !TEMPLATE_SUFFIXES
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+    {
         diags.push(
-            Diagnostic::warning(Some(&shown), "not a template (.html, .xml or .json); skipped")
-                .with_hint("templates must end in .html, .xml or .json so that they are autoescaped"),
+            Diagnostic::warning(
+                Some(&shown),
+                "not a template (.html, .xml or .json); skipped",
+            )
+            .with_hint("templates must end in .html, .xml or .json so that they are autoescaped"),
         );
         return;
     }
     match String::from_utf8(bytes) {
         Ok(text) => {
-            theme.templates.insert(name, TemplateSource { text, origin: FileOrigin::Site(shown) });
+            theme.templates.insert(
+                name,
+                TemplateSource {
+                    text,
+                    origin: FileOrigin::Site(shown),
+                },
+            );
         }
-        Err(_) => diags.push(Diagnostic::error(Some(&shown), "template is not valid UTF-8")),
+        Err(_) => diags.push(Diagnostic::error(
+            Some(&shown),
+            "template is not valid UTF-8",
+        )),
     }
 }
 
@@ -180,6 +225,10 @@ mod tests {
     fn errors_on_a_missing_theme() {
         let dir = tempfile::tempdir().expect("tempdir");
         let errors = Theme::load(dir.path(), "nope").unwrap_err();
-        assert!(errors.iter().any(|d| d.message == "theme `nope` does not exist"));
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.message == "theme `nope` does not exist")
+        );
     }
 }

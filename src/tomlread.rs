@@ -81,7 +81,10 @@ pub struct Reader {
 
 impl Reader {
     pub fn new(file: Arc<SourceFile>) -> Self {
-        Self { file, diags: RefCell::new(Diagnostics::new()) }
+        Self {
+            file,
+            diags: RefCell::new(Diagnostics::new()),
+        }
     }
 
     /// Parses the whole file, recording every syntax error; `None` if nothing usable remains.
@@ -91,13 +94,20 @@ impl Reader {
         for error in errors {
             let span = error.span().unwrap_or(0..0);
             let message = error.message().trim_end().to_string();
-            self.push(self.file.error(span, message).with_hint("fix the TOML syntax here"));
+            self.push(
+                self.file
+                    .error(span, message)
+                    .with_hint("fix the TOML syntax here"),
+            );
         }
         (!failed).then_some(table)
     }
 
     pub fn origin(&self, span: Range<usize>) -> Origin {
-        Origin { file: Arc::clone(&self.file), span }
+        Origin {
+            file: Arc::clone(&self.file),
+            span,
+        }
     }
 
     pub fn push(&self, diagnostic: Diagnostic) {
@@ -134,7 +144,12 @@ impl Reader {
                 );
             }
         }
-        Fields { reader: self, table, span, what }
+        Fields {
+            reader: self,
+            table,
+            span,
+            what,
+        }
     }
 }
 
@@ -183,14 +198,21 @@ impl<'r, 't, 'i> Fields<'r, 't, 'i> {
         self.reader.error(
             self.span.clone(),
             format!("{} is missing required key `{key}`", self.what),
-            format!("add `{key} = ...` to this {}", self.what),
+            if self.what.ends_with(".toml") {
+                format!("add `{key} = ...` to {}", self.what)
+            } else {
+                format!("add `{key} = ...` to this {}", self.what)
+            },
         );
     }
 
     pub fn string(&self, key: &str) -> Option<Located<String>> {
         let value = self.raw(key)?;
         match value.get_ref().as_str() {
-            Some(text) => Some(Located { value: text.to_string(), origin: self.reader.origin(value.span()) }),
+            Some(text) => Some(Located {
+                value: text.to_string(),
+                origin: self.reader.origin(value.span()),
+            }),
             None => {
                 self.wrong_type(key, value, "a string");
                 None
@@ -208,13 +230,22 @@ impl<'r, 't, 'i> Fields<'r, 't, 'i> {
     pub fn integer(&self, key: &str) -> Option<Located<i64>> {
         let value = self.raw(key)?;
         match value.get_ref() {
-            DeValue::Integer(int) => match i64::from_str_radix(&int.as_str().replace('_', ""), int.radix()) {
-                Ok(number) => Some(Located { value: number, origin: self.reader.origin(value.span()) }),
-                Err(_) => {
-                    self.reader.error(value.span(), format!("`{key}` is out of range"), "use a smaller number");
-                    None
+            DeValue::Integer(int) => {
+                match i64::from_str_radix(&int.as_str().replace('_', ""), int.radix()) {
+                    Ok(number) => Some(Located {
+                        value: number,
+                        origin: self.reader.origin(value.span()),
+                    }),
+                    Err(_) => {
+                        self.reader.error(
+                            value.span(),
+                            format!("`{key}` is out of range"),
+                            "use a smaller number",
+                        );
+                        None
+                    }
                 }
-            },
+            }
             _ => {
                 self.wrong_type(key, value, "an integer");
                 None
@@ -233,7 +264,9 @@ impl<'r, 't, 'i> Fields<'r, 't, 'i> {
 
     /// A list of strings; a wrong element is reported at the element.
     pub fn strings(&self, key: &str) -> Vec<Located<String>> {
-        let Some(value) = self.raw(key) else { return Vec::new() };
+        let Some(value) = self.raw(key) else {
+            return Vec::new();
+        };
         let Some(array) = value.get_ref().as_array() else {
             self.wrong_type(key, value, "an array of strings");
             return Vec::new();
@@ -241,7 +274,10 @@ impl<'r, 't, 'i> Fields<'r, 't, 'i> {
         array
             .iter()
             .filter_map(|item| match item.get_ref().as_str() {
-                Some(text) => Some(Located { value: text.to_string(), origin: self.reader.origin(item.span()) }),
+                Some(text) => Some(Located {
+                    value: text.to_string(),
+                    origin: self.reader.origin(item.span()),
+                }),
                 None => {
                     self.wrong_type(key, item, "a string");
                     None
@@ -264,7 +300,9 @@ impl<'r, 't, 'i> Fields<'r, 't, 'i> {
 
     /// An array of tables such as `[[facts]]`; each with its header span.
     pub fn tables(&self, key: &str) -> Vec<(&'t DeTable<'i>, Range<usize>)> {
-        let Some(value) = self.raw(key) else { return Vec::new() };
+        let Some(value) = self.raw(key) else {
+            return Vec::new();
+        };
         let Some(array): Option<&'t DeArray<'i>> = value.get_ref().as_array() else {
             self.wrong_type(key, value, "an array of tables (`[[...]]`)");
             return Vec::new();
@@ -309,8 +347,8 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "the file is missing required key `name`",
                 "unknown key `nme` in the file",
+                "the file is missing required key `name`",
                 "`count` in the file must be an integer, found a string"
             ]
         );

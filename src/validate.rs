@@ -41,7 +41,10 @@ fn check_subject_refs(knowledge: &Knowledge, dimension: &Dimension, diags: &mut 
     }
     for question in &dimension.questions {
         for answer in &question.answers {
-            let named = answer.rules_out.iter().chain(answer.favors.iter().map(|(s, _)| s));
+            let named = answer
+                .rules_out
+                .iter()
+                .chain(answer.favors.iter().map(|(s, _)| s));
             for subject in named {
                 unknown_subject(knowledge, subject, diags);
             }
@@ -62,7 +65,9 @@ fn check_because(knowledge: &Knowledge, dimension: &Dimension, diags: &mut Diagn
                 );
             }
             for reference in &answer.because {
-                if knowledge.fact(&reference.value).is_some() || knowledge.fact_by_alias(&reference.value).is_some() {
+                if knowledge.fact(&reference.value).is_some()
+                    || knowledge.fact_by_alias(&reference.value).is_some()
+                {
                     continue;
                 }
                 diags.push(dangling_because(knowledge, reference));
@@ -72,7 +77,10 @@ fn check_because(knowledge: &Knowledge, dimension: &Dimension, diags: &mut Diagn
 }
 
 fn dangling_because(knowledge: &Knowledge, reference: &Ref) -> Diagnostic {
-    let (dim, fact) = reference.value.split_once('/').unwrap_or(("", &reference.value));
+    let (dim, fact) = reference
+        .value
+        .split_once('/')
+        .unwrap_or(("", &reference.value));
     let hint = match knowledge.dimension(dim) {
         Some(dimension) => {
             let ids: Vec<&str> = dimension.facts.iter().map(|f| f.id.as_str()).collect();
@@ -80,12 +88,18 @@ fn dangling_because(knowledge: &Knowledge, reference: &Ref) -> Diagnostic {
         }
         None => {
             let ids: Vec<&str> = knowledge.dimensions.iter().map(|d| d.id.as_str()).collect();
-            format!("there is no dimension `{dim}`; {}", did_you_mean(dim, &ids, "dimension ids"))
+            format!(
+                "there is no dimension `{dim}`; {}",
+                did_you_mean(dim, &ids, "dimension ids")
+            )
         }
     };
     reference
         .origin
-        .error(format!("`because` names unknown fact `{}`", reference.value))
+        .error(format!(
+            "`because` names unknown fact `{}`",
+            reference.value
+        ))
         .with_hint(hint)
 }
 
@@ -97,7 +111,10 @@ fn check_keys(dimension: &Dimension, diags: &mut Diagnostics) {
     for fact in &dimension.facts {
         let Some(key) = &fact.key else { continue };
         for subject in &fact.subjects {
-            if let Some(previous) = cells.insert((key.value.as_str(), subject.value.as_str()), fact.id.as_str()) {
+            if let Some(previous) = cells.insert(
+                (key.value.as_str(), subject.value.as_str()),
+                fact.id.as_str(),
+            ) {
                 diags.push(
                     key.origin
                         .error(format!(
@@ -114,7 +131,8 @@ fn check_keys(dimension: &Dimension, diags: &mut Diagnostics) {
         }
         let unit = |f: &crate::knowledge::Fact| f.unit.as_ref().map(|u| u.value.clone());
         if unit(first) != unit(fact) {
-            let show = |u: Option<String>| u.map_or_else(|| "no unit".to_string(), |u| format!("`{u}`"));
+            let show =
+                |u: Option<String>| u.map_or_else(|| "no unit".to_string(), |u| format!("`{u}`"));
             diags.push(
                 key.origin
                     .warning(format!(
@@ -150,7 +168,10 @@ fn check_coverage(knowledge: &Knowledge, dimension: &Dimension, diags: &mut Diag
             diags.push(
                 Diagnostic::warning(
                     Some(dimension.origin.path()),
-                    format!("no fact about `{}` in this dimension; the matrix shows a gap", subject.id),
+                    format!(
+                        "no fact about `{}` in this dimension; the matrix shows a gap",
+                        subject.id
+                    ),
                 )
                 .with_hint(format!("add a fact with `subject = \"{}\"`", subject.id)),
             );
@@ -158,7 +179,12 @@ fn check_coverage(knowledge: &Knowledge, dimension: &Dimension, diags: &mut Diag
     }
 }
 
-fn check_freshness(dimension: &Dimension, config: &SiteConfig, today: Date, diags: &mut Diagnostics) {
+fn check_freshness(
+    dimension: &Dimension,
+    config: &SiteConfig,
+    today: Date,
+    diags: &mut Diagnostics,
+) {
     for fact in &dimension.facts {
         if fact.sources.is_empty() {
             diags.push(
@@ -173,7 +199,7 @@ fn check_freshness(dimension: &Dimension, config: &SiteConfig, today: Date, diag
                 diags.push(
                     fact.origin
                         .warning(format!(
-                            "fact `{}` was last verified on {verified}, {age} days ago (over {} days)",
+                            "fact `{}` was last verified on {verified}, more than {} days ago",
                             fact.id, config.stale_after_days
                         ))
                         .with_hint("check it against its sources and update `verified`"),

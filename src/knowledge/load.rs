@@ -9,7 +9,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use toml::de::DeValue;
 
-use super::{Answer, Date, Dimension, Fact, FactValue, Knowledge, Question, Ref, Subject, is_slug, slugify};
+use super::{
+    Answer, Date, Dimension, Fact, FactValue, Knowledge, Question, Ref, Subject, is_slug, slugify,
+};
 use crate::config::SiteConfig;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::markdown;
@@ -35,7 +37,11 @@ impl Default for LoadLimits {
 
 /// Loads the knowledge base under `root` (the folder holding site.toml). Returns the model
 /// when every file could be read into one, with every problem found on the way.
-pub fn load(root: &Path, config: &SiteConfig, limits: LoadLimits) -> (Option<Knowledge>, Diagnostics) {
+pub fn load(
+    root: &Path,
+    config: &SiteConfig,
+    limits: LoadLimits,
+) -> (Option<Knowledge>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let knowledge_dir = config.knowledge_dir.clone();
     let subjects_path = knowledge_dir.join("subjects.toml");
@@ -64,7 +70,9 @@ pub fn load(root: &Path, config: &SiteConfig, limits: LoadLimits) -> (Option<Kno
         diags.extend(file_diags);
         dimensions.extend(dimension);
     }
-    let knowledge = subjects.filter(|_| dimensions.len() == files.len()).map(|s| Knowledge::new(s, dimensions));
+    let knowledge = subjects
+        .filter(|_| dimensions.len() == files.len())
+        .map(|s| Knowledge::new(s, dimensions));
     (knowledge, diags)
 }
 
@@ -73,7 +81,9 @@ fn read_source(root: &Path, shown: &Path, limits: LoadLimits) -> Result<SourceFi
     let path = root.join(shown);
     let cannot_read = |err: std::io::Error| {
         let hint = match err.kind() {
-            std::io::ErrorKind::NotFound => "create the file, or check `knowledge_dir` in site.toml",
+            std::io::ErrorKind::NotFound => {
+                "create the file, or check `knowledge_dir` in site.toml"
+            }
             std::io::ErrorKind::PermissionDenied => "make the file readable",
             _ => "check the file (a symlink loop, a folder, or an unreadable disk?)",
         };
@@ -81,7 +91,10 @@ fn read_source(root: &Path, shown: &Path, limits: LoadLimits) -> Result<SourceFi
     };
     let metadata = std::fs::metadata(&path).map_err(cannot_read)?;
     if metadata.is_dir() {
-        return Err(Diagnostic::error(Some(shown), "expected a file, found a folder"));
+        return Err(Diagnostic::error(
+            Some(shown),
+            "expected a file, found a folder",
+        ));
     }
     if metadata.len() > limits.max_file_bytes {
         return Err(Diagnostic::error(
@@ -105,13 +118,19 @@ fn dimension_files(root: &Path, dir: &Path) -> (Vec<PathBuf>, Diagnostics) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             diags.push(
-                Diagnostic::error(Some(dir), "folder not found: a knowledge base needs at least one dimension")
-                    .with_hint("create knowledge/dimensions/<dimension-id>.toml"),
+                Diagnostic::error(
+                    Some(dir),
+                    "folder not found: a knowledge base needs at least one dimension",
+                )
+                .with_hint("create knowledge/dimensions/<dimension-id>.toml"),
             );
             return (Vec::new(), diags);
         }
         Err(err) => {
-            diags.push(Diagnostic::error(Some(dir), format!("cannot list folder: {err}")));
+            diags.push(Diagnostic::error(
+                Some(dir),
+                format!("cannot list folder: {err}"),
+            ));
             return (Vec::new(), diags);
         }
     };
@@ -120,25 +139,34 @@ fn dimension_files(root: &Path, dir: &Path) -> (Vec<PathBuf>, Diagnostics) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                diags.push(Diagnostic::error(Some(dir), format!("cannot list folder: {err}")));
+                diags.push(Diagnostic::error(
+                    Some(dir),
+                    format!("cannot list folder: {err}"),
+                ));
                 continue;
             }
         };
         let shown = dir.join(entry.file_name());
-        let is_toml = Path::new(&entry.file_name()).extension().is_some_and(|e| e == "toml");
+        let is_toml = Path::new(&entry.file_name())
+            .extension()
+            .is_some_and(|e| e == "toml");
         if is_toml {
             files.push(shown);
         } else if !entry.file_name().to_string_lossy().starts_with('.') {
             diags.push(
-                Diagnostic::warning(Some(&shown), "not a `.toml` file; skipped")
-                    .with_hint("knowledge/dimensions/ holds only one `<dimension-id>.toml` file per dimension"),
+                Diagnostic::warning(Some(&shown), "not a `.toml` file; skipped").with_hint(
+                    "knowledge/dimensions/ holds only one `<dimension-id>.toml` file per dimension",
+                ),
             );
         }
     }
     if files.is_empty() && !diags.has_errors() {
         diags.push(
-            Diagnostic::error(Some(dir), "no dimension files: a knowledge base needs at least one dimension")
-                .with_hint("create knowledge/dimensions/<dimension-id>.toml"),
+            Diagnostic::error(
+                Some(dir),
+                "no dimension files: a knowledge base needs at least one dimension",
+            )
+            .with_hint("create knowledge/dimensions/<dimension-id>.toml"),
         );
     }
     files.sort();
@@ -175,7 +203,10 @@ fn parse_subjects(file: SourceFile, limits: LoadLimits) -> (Option<Vec<Subject>>
             reader.push(
                 reader
                     .origin(0..0)
-                    .error(format!("a comparison needs two or more subjects, found {}", subjects.len()))
+                    .error(format!(
+                        "a comparison needs two or more subjects, found {}",
+                        subjects.len()
+                    ))
                     .with_hint("add a `[[subjects]]` table for each option being compared"),
             );
         }
@@ -189,7 +220,9 @@ fn read_subject(fields: &Fields<'_, '_, '_>, limits: LoadLimits) -> Option<Subje
     let id = fields.required_string("id");
     let name = fields.required_string("name");
     let summary = markdown_field(fields, "summary", limits);
-    let url = fields.string("url").filter(|url| check_url(fields.reader(), url, "url"));
+    let url = fields
+        .string("url")
+        .filter(|url| check_url(fields.reader(), url, "url"));
     let id = id.filter(|id| check_slug(fields.reader(), id, "subject id"))?;
     Some(Subject {
         id: id.value,
@@ -203,38 +236,65 @@ fn read_subject(fields: &Fields<'_, '_, '_>, limits: LoadLimits) -> Option<Subje
 
 const DIMENSION_KEYS: &[&str] = &["title", "summary", "order", "tags", "facts", "questions"];
 const FACT_KEYS: &[&str] = &[
-    "id", "subject", "subjects", "statement", "key", "value", "unit", "sources", "tags", "verified", "aliases",
+    "id",
+    "subject",
+    "subjects",
+    "statement",
+    "key",
+    "value",
+    "unit",
+    "sources",
+    "tags",
+    "verified",
+    "aliases",
 ];
 const QUESTION_KEYS: &[&str] = &["id", "text", "help", "answers"];
 const ANSWER_KEYS: &[&str] = &["label", "rules_out", "favors", "because"];
 
 fn parse_dimension(file: SourceFile, limits: LoadLimits) -> (Option<Dimension>, Diagnostics) {
-    let stem = file.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = file
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let path = file.path.clone();
     let reader = Reader::new(Arc::new(file));
     if !is_slug(&stem) {
         reader.push(
-            Diagnostic::error(Some(&path), format!("dimension id `{stem}` (the file name) is not a slug"))
-                .with_hint(format!(
-                    "ids use lowercase letters, digits and hyphens: rename the file to `{}.toml`",
-                    slugify(&stem)
-                )),
+            Diagnostic::error(
+                Some(&path),
+                format!("dimension id `{stem}` (the file name) is not a slug"),
+            )
+            .with_hint(format!(
+                "ids use lowercase letters, digits and hyphens: rename the file to `{}.toml`",
+                slugify(&stem)
+            )),
         );
     }
     let dimension = reader.parse().and_then(|root| {
-        let fields = reader.fields(root.get_ref(), 0..0, "a dimension file", DIMENSION_KEYS);
+        let fields = reader.fields(root.get_ref(), 0..0, "dimension file", DIMENSION_KEYS);
         let title = fields.required_string("title");
         let summary = markdown_field(&fields, "summary", limits);
         let facts: Vec<Fact> = fields
             .tables("facts")
             .into_iter()
-            .filter_map(|(table, span)| read_fact(&reader.fields(table, span, "fact", FACT_KEYS), &stem, limits))
+            .filter_map(|(table, span)| {
+                read_fact(
+                    &reader.fields(table, span, "fact", FACT_KEYS),
+                    &stem,
+                    limits,
+                )
+            })
             .collect();
         let questions: Vec<Question> = fields
             .tables("questions")
             .into_iter()
             .filter_map(|(table, span)| {
-                read_question(&reader.fields(table, span, "question", QUESTION_KEYS), &stem, limits)
+                read_question(
+                    &reader.fields(table, span, "question", QUESTION_KEYS),
+                    &stem,
+                    limits,
+                )
             })
             .collect();
         check_unique_ids(&reader, &facts, &questions);
@@ -243,7 +303,11 @@ fn parse_dimension(file: SourceFile, limits: LoadLimits) -> (Option<Dimension>, 
             title: title?.value,
             summary,
             order: fields.integer("order").map(|o| o.value),
-            tags: fields.strings("tags").into_iter().map(|t| t.value).collect(),
+            tags: fields
+                .strings("tags")
+                .into_iter()
+                .map(|t| t.value)
+                .collect(),
             facts,
             questions,
             origin: reader.origin(0..0),
@@ -255,7 +319,9 @@ fn parse_dimension(file: SourceFile, limits: LoadLimits) -> (Option<Dimension>, 
 
 fn read_fact(fields: &Fields<'_, '_, '_>, dimension: &str, limits: LoadLimits) -> Option<Fact> {
     let reader = fields.reader();
-    let id = fields.required_string("id").filter(|id| check_slug(reader, id, "fact id"));
+    let id = fields
+        .required_string("id")
+        .filter(|id| check_slug(reader, id, "fact id"));
     let (subjects, shared) = fact_subjects(fields);
     let statement = if fields.raw("statement").is_none() {
         fields.missing("statement");
@@ -263,8 +329,17 @@ fn read_fact(fields: &Fields<'_, '_, '_>, dimension: &str, limits: LoadLimits) -
     } else {
         markdown_field(fields, "statement", limits)
     };
-    let sources = fields.strings("sources").into_iter().filter(|s| check_url(reader, s, "source")).map(|s| s.value).collect();
-    let aliases = fields.strings("aliases").into_iter().filter(|a| check_slug(reader, a, "alias")).collect();
+    let sources = fields
+        .strings("sources")
+        .into_iter()
+        .filter(|s| check_url(reader, s, "source"))
+        .map(|s| s.value)
+        .collect();
+    let aliases = fields
+        .strings("aliases")
+        .into_iter()
+        .filter(|a| check_slug(reader, a, "alias"))
+        .collect();
     let key = fields.string("key");
     if let Some(key) = &key
         && key.value.trim().is_empty()
@@ -274,7 +349,11 @@ fn read_fact(fields: &Fields<'_, '_, '_>, dimension: &str, limits: LoadLimits) -
     let value = fact_value(fields);
     let unit = fields.string("unit");
     let verified = date(fields, "verified");
-    let tags = fields.strings("tags").into_iter().map(|t| t.value).collect();
+    let tags = fields
+        .strings("tags")
+        .into_iter()
+        .map(|t| t.value)
+        .collect();
     Some(Fact {
         id: id?.value,
         dimension: dimension.to_string(),
@@ -295,7 +374,10 @@ fn read_fact(fields: &Fields<'_, '_, '_>, dimension: &str, limits: LoadLimits) -
 /// `subject = "x"` or `subjects = ["x", "y"]`, exactly one of them.
 fn fact_subjects(fields: &Fields<'_, '_, '_>) -> (Option<Vec<Ref>>, bool) {
     let reader = fields.reader();
-    match (fields.raw("subject").is_some(), fields.raw("subjects").is_some()) {
+    match (
+        fields.raw("subject").is_some(),
+        fields.raw("subjects").is_some(),
+    ) {
         (true, true) => {
             reader.error(
                 fields.value_span("subjects").unwrap_or(fields.span.clone()),
@@ -317,13 +399,21 @@ fn fact_subjects(fields: &Fields<'_, '_, '_>) -> (Option<Vec<Ref>>, bool) {
             let subjects = fields.strings("subjects");
             let span = fields.value_span("subjects").unwrap_or(fields.span.clone());
             if subjects.is_empty() {
-                reader.error(span, "`subjects` must name at least one subject", "list subject ids");
+                reader.error(
+                    span,
+                    "`subjects` must name at least one subject",
+                    "list subject ids",
+                );
                 return (None, true);
             }
             let mut seen = HashSet::new();
             for subject in &subjects {
                 if !seen.insert(subject.value.as_str()) {
-                    reader.push(subject.origin.error(format!("subject `{}` is listed twice", subject.value)));
+                    reader.push(
+                        subject
+                            .origin
+                            .error(format!("subject `{}` is listed twice", subject.value)),
+                    );
                 }
             }
             (Some(subjects), true)
@@ -341,7 +431,11 @@ fn fact_value(fields: &Fields<'_, '_, '_>) -> Option<Located<FactValue>> {
         DeValue::Float(f) => match f.as_str().parse::<f64>() {
             Ok(x) if x.is_finite() => Some(FactValue::Float(x)),
             _ => {
-                fields.reader().push(origin.error("`value` must be a finite number").with_hint("write a number such as 1.5"));
+                fields.reader().push(
+                    origin
+                        .error("`value` must be a finite number")
+                        .with_hint("write a number such as 1.5"),
+                );
                 None
             }
         },
@@ -359,10 +453,17 @@ fn fact_value(fields: &Fields<'_, '_, '_>) -> Option<Located<FactValue>> {
 
 fn date(fields: &Fields<'_, '_, '_>, key: &str) -> Option<Date> {
     let raw = fields.raw(key)?;
-    let found = raw.get_ref().as_datetime().and_then(|dt| match (dt.date, dt.time) {
-        (Some(d), None) => Some(Date { year: i32::from(d.year), month: d.month, day: d.day }),
-        _ => None,
-    });
+    let found = raw
+        .get_ref()
+        .as_datetime()
+        .and_then(|dt| match (dt.date, dt.time) {
+            (Some(d), None) => Some(Date {
+                year: i32::from(d.year),
+                month: d.month,
+                day: d.day,
+            }),
+            _ => None,
+        });
     if found.is_none() {
         fields.reader().error(
             raw.span(),
@@ -373,9 +474,15 @@ fn date(fields: &Fields<'_, '_, '_>, key: &str) -> Option<Date> {
     found
 }
 
-fn read_question(fields: &Fields<'_, '_, '_>, dimension: &str, limits: LoadLimits) -> Option<Question> {
+fn read_question(
+    fields: &Fields<'_, '_, '_>,
+    dimension: &str,
+    limits: LoadLimits,
+) -> Option<Question> {
     let reader = fields.reader();
-    let id = fields.required_string("id").filter(|id| check_slug(reader, id, "question id"));
+    let id = fields
+        .required_string("id")
+        .filter(|id| check_slug(reader, id, "question id"));
     let text = fields.required_string("text");
     let help = markdown_field(fields, "help", limits);
     let tables = fields.tables("answers");
@@ -383,13 +490,21 @@ fn read_question(fields: &Fields<'_, '_, '_>, dimension: &str, limits: LoadLimit
         let span = fields.value_span("answers").unwrap_or(fields.span.clone());
         reader.error(
             span,
-            format!("a question needs two or more answers, found {}", tables.len()),
+            format!(
+                "a question needs two or more answers, found {}",
+                tables.len()
+            ),
             "add `[[questions.answers]]` tables after the question",
         );
     }
     let answers: Vec<Answer> = tables
         .into_iter()
-        .filter_map(|(table, span)| read_answer(&reader.fields(table, span, "answer", ANSWER_KEYS), dimension))
+        .filter_map(|(table, span)| {
+            read_answer(
+                &reader.fields(table, span, "answer", ANSWER_KEYS),
+                dimension,
+            )
+        })
         .collect();
     let mut labels = HashSet::new();
     for answer in &answers {
@@ -397,7 +512,10 @@ fn read_question(fields: &Fields<'_, '_, '_>, dimension: &str, limits: LoadLimit
             reader.push(
                 answer
                     .origin
-                    .error(format!("answer label `{}` is used twice in this question", answer.label))
+                    .error(format!(
+                        "answer label `{}` is used twice in this question",
+                        answer.label
+                    ))
                     .with_hint("answers are chosen by label, so each needs a different one"),
             );
         }
@@ -429,13 +547,21 @@ fn read_answer(fields: &Fields<'_, '_, '_>, dimension: &str) -> Option<Answer> {
         .into_iter()
         .filter_map(|reference| qualify_fact_ref(reader, reference, dimension))
         .collect();
-    Some(Answer { label: label?.value, rules_out, favors, because, origin: fields.origin() })
+    Some(Answer {
+        label: label?.value,
+        rules_out,
+        favors,
+        because,
+        origin: fields.origin(),
+    })
 }
 
 /// `favors = { serverless = 2 }`: subject ids with positive integer weights.
 fn favors(fields: &Fields<'_, '_, '_>) -> Vec<(Ref, u32)> {
     let reader = fields.reader();
-    let Some((table, _)) = fields.table("favors") else { return Vec::new() };
+    let Some((table, _)) = fields.table("favors") else {
+        return Vec::new();
+    };
     let mut weights: Vec<(Ref, u32)> = Vec::new();
     for (subject, weight) in table.iter() {
         let origin = reader.origin(subject.span());
@@ -447,10 +573,19 @@ fn favors(fields: &Fields<'_, '_, '_>) -> Vec<(Ref, u32)> {
             _ => None,
         };
         match positive {
-            Some(w) => weights.push((Located { value: subject.get_ref().to_string(), origin }, w)),
+            Some(w) => weights.push((
+                Located {
+                    value: subject.get_ref().to_string(),
+                    origin,
+                },
+                w,
+            )),
             None => reader.error(
                 weight.span(),
-                format!("`favors` weight for `{}` must be a positive integer", subject.get_ref()),
+                format!(
+                    "`favors` weight for `{}` must be a positive integer",
+                    subject.get_ref()
+                ),
                 "write a whole number such as 1, 2 or 3",
             ),
         }
@@ -469,20 +604,31 @@ fn qualify_fact_ref(reader: &Reader, reference: Ref, dimension: &str) -> Option<
         reader.push(
             reference
                 .origin
-                .error(format!("`because` entry `{}` is not a fact id", reference.value))
-                .with_hint("write a fact id of this dimension, or `dimension/fact` for another one"),
+                .error(format!(
+                    "`because` entry `{}` is not a fact id",
+                    reference.value
+                ))
+                .with_hint(
+                    "write a fact id of this dimension, or `dimension/fact` for another one",
+                ),
         );
         return None;
     }
-    Some(Located { value: format!("{dim}/{fact}"), origin: reference.origin })
+    Some(Located {
+        value: format!("{dim}/{fact}"),
+        origin: reference.origin,
+    })
 }
 
 /// Fact ids (with their aliases) and question ids are each unique within a dimension.
 fn check_unique_ids(reader: &Reader, facts: &[Fact], questions: &[Question]) {
     let mut fact_ids = HashSet::new();
     for fact in facts {
-        let names = std::iter::once((fact.id.as_str(), &fact.origin, "fact id"))
-            .chain(fact.aliases.iter().map(|a| (a.value.as_str(), &a.origin, "alias")));
+        let names = std::iter::once((fact.id.as_str(), &fact.origin, "fact id")).chain(
+            fact.aliases
+                .iter()
+                .map(|a| (a.value.as_str(), &a.origin, "alias")),
+        );
         for (name, origin, what) in names {
             if !fact_ids.insert(name) {
                 reader.push(
@@ -499,7 +645,10 @@ fn check_unique_ids(reader: &Reader, facts: &[Fact], questions: &[Question]) {
             reader.push(
                 question
                     .origin
-                    .error(format!("duplicate question id `{}` in this dimension", question.id))
+                    .error(format!(
+                        "duplicate question id `{}` in this dimension",
+                        question.id
+                    ))
                     .with_hint("give each question a different id"),
             );
         }
@@ -525,7 +674,10 @@ fn markdown_field(fields: &Fields<'_, '_, '_>, key: &str, limits: LoadLimits) ->
     if depth > limits.max_nesting {
         fields.reader().push(
             text.origin
-                .error(format!("`{key}` nests Markdown {depth} levels deep, over the limit of {}", limits.max_nesting))
+                .error(format!(
+                    "`{key}` nests Markdown {depth} levels deep, over the limit of {}",
+                    limits.max_nesting
+                ))
                 .with_hint("flatten the nested quotes or lists"),
         );
         return None;
@@ -542,7 +694,11 @@ fn check_slug(reader: &Reader, id: &Located<String>, what: &str) -> bool {
         } else {
             format!("ids use lowercase letters, digits and hyphens, such as `{suggestion}`")
         };
-        reader.push(id.origin.error(format!("{what} `{}` is not a slug", id.value)).with_hint(hint));
+        reader.push(
+            id.origin
+                .error(format!("{what} `{}` is not a slug", id.value))
+                .with_hint(hint),
+        );
     }
     ok
 }
@@ -552,7 +708,10 @@ fn check_url(reader: &Reader, url: &Located<String>, what: &str) -> bool {
     if !ok {
         reader.push(
             url.origin
-                .error(format!("{what} `{}` is not an http:// or https:// URL", url.value))
+                .error(format!(
+                    "{what} `{}` is not an http:// or https:// URL",
+                    url.value
+                ))
                 .with_hint("link to a web page, for example https://docs.example.com/page"),
         );
     }
@@ -562,17 +721,25 @@ fn check_url(reader: &Reader, url: &Located<String>, what: &str) -> bool {
 /// True for absolute `http://` and `https://` URLs with a host and no spaces or quotes.
 pub fn is_web_url(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
     rest.is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "\"<>\\`".contains(c))
+        !host.is_empty()
+            && !url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"<>\\`".contains(c))
     })
 }
 
 /// Used by tests and `versus new` to read a dimension from text.
 #[doc(hidden)]
 pub fn parse_dimension_text(path: &str, text: &str) -> (Option<Dimension>, Diagnostics) {
-    parse_dimension(SourceFile::new(PathBuf::from(path), text), LoadLimits::default())
+    parse_dimension(
+        SourceFile::new(PathBuf::from(path), text),
+        LoadLimits::default(),
+    )
 }
 
 #[cfg(test)]
@@ -581,7 +748,11 @@ mod tests {
 
     fn messages(text: &str) -> Vec<String> {
         let (_, diags) = parse_dimension_text("knowledge/dimensions/pricing.toml", text);
-        diags.sorted().into_iter().map(|d| format!("{}: {}", d.position(), d.message)).collect()
+        diags
+            .sorted()
+            .into_iter()
+            .map(|d| format!("{}: {}", d.position(), d.message))
+            .collect()
     }
 
     #[test]
@@ -592,8 +763,14 @@ mod tests {
         );
         assert!(diags.is_empty(), "{diags:?}");
         let fact = &dimension.expect("loaded").facts[0];
-        assert_eq!(fact.value.as_ref().map(|v| v.value.clone()), Some(FactValue::Float(1.5)));
-        assert_eq!(fact.verified.map(|d| d.to_string()).as_deref(), Some("2026-01-02"));
+        assert_eq!(
+            fact.value.as_ref().map(|v| v.value.clone()),
+            Some(FactValue::Float(1.5))
+        );
+        assert_eq!(
+            fact.verified.map(|d| d.to_string()).as_deref(),
+            Some("2026-01-02")
+        );
     }
 
     #[test]
@@ -604,7 +781,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "knowledge/dimensions/pricing.toml:1:9: `title` in a dimension file must be a string, found an integer",
+                "knowledge/dimensions/pricing.toml:1:9: `title` in dimension file must be a string, found an integer",
                 "knowledge/dimensions/pricing.toml:2:1: fact is missing required key `statement`",
                 "knowledge/dimensions/pricing.toml:3:6: fact id `Bad Id` is not a slug",
                 "knowledge/dimensions/pricing.toml:5:1: unknown key `statment` in fact",
@@ -620,8 +797,11 @@ mod tests {
             "title = \"T\"\n[[questions]]\nid = \"q\"\ntext = \"?\"\n[[questions.answers]]\nlabel = \"Yes\"\nrules_out = [\"a\"]\nbecause = [\"max\", \"other/fact\"]\n[[questions.answers]]\nlabel = \"No\"\nfavors = { a = 1 }\n",
         );
         assert!(diags.is_empty(), "{diags:?}");
-        let because: Vec<String> =
-            dimension.expect("loaded").questions[0].answers[0].because.iter().map(|b| b.value.clone()).collect();
+        let because: Vec<String> = dimension.expect("loaded").questions[0].answers[0]
+            .because
+            .iter()
+            .map(|b| b.value.clone())
+            .collect();
         assert_eq!(because, ["run-duration/max", "other/fact"]);
     }
 

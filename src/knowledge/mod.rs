@@ -132,7 +132,11 @@ pub struct Date {
 impl Date {
     /// Days since 1970-01-01 (proleptic Gregorian), for staleness checks.
     pub fn days_since_epoch(self) -> i64 {
-        let (y, m, d) = (i64::from(self.year), i64::from(self.month), i64::from(self.day));
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
         let y = if m <= 2 { y - 1 } else { y };
         let era = y.div_euclid(400);
         let year_of_era = y - era * 400;
@@ -146,7 +150,8 @@ impl Date {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let day_of_era = z - era * 146_097;
-        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
         let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
         let mp = (5 * day_of_year + 2) / 153;
         let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u8;
@@ -225,7 +230,10 @@ impl Knowledge {
     pub fn new(subjects: Vec<Subject>, mut dimensions: Vec<Dimension>) -> Self {
         dimensions.sort_by(|a, b| {
             let order = |d: &Dimension| (d.order.is_none(), d.order.unwrap_or(0));
-            order(a).cmp(&order(b)).then_with(|| a.title.cmp(&b.title)).then_with(|| a.id.cmp(&b.id))
+            order(a)
+                .cmp(&order(b))
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.id.cmp(&b.id))
         });
         let mut subject_index = HashMap::with_capacity(subjects.len());
         for (i, subject) in subjects.iter().enumerate() {
@@ -237,14 +245,26 @@ impl Knowledge {
         for (d, dimension) in dimensions.iter().enumerate() {
             dimension_index.entry(dimension.id.clone()).or_insert(d);
             for (f, fact) in dimension.facts.iter().enumerate() {
-                let at = FactIndex { dimension: d, fact: f };
+                let at = FactIndex {
+                    dimension: d,
+                    fact: f,
+                };
                 fact_index.entry(fact.global_id()).or_insert(at);
                 for alias in &fact.aliases {
-                    alias_index.entry(format!("{}/{}", dimension.id, alias.value)).or_insert(at);
+                    alias_index
+                        .entry(format!("{}/{}", dimension.id, alias.value))
+                        .or_insert(at);
                 }
             }
         }
-        Self { subjects, dimensions, subject_index, dimension_index, fact_index, alias_index }
+        Self {
+            subjects,
+            dimensions,
+            subject_index,
+            dimension_index,
+            fact_index,
+            alias_index,
+        }
     }
 
     pub fn subject(&self, id: &str) -> Option<&Subject> {
@@ -284,9 +304,20 @@ impl Knowledge {
 
     /// Every fact, in display order, with its location.
     pub fn facts(&self) -> impl Iterator<Item = (FactIndex, &Fact)> {
-        self.dimensions.iter().enumerate().flat_map(|(d, dimension)| {
-            dimension.facts.iter().enumerate().map(move |(f, fact)| (FactIndex { dimension: d, fact: f }, fact))
-        })
+        self.dimensions
+            .iter()
+            .enumerate()
+            .flat_map(|(d, dimension)| {
+                dimension.facts.iter().enumerate().map(move |(f, fact)| {
+                    (
+                        FactIndex {
+                            dimension: d,
+                            fact: f,
+                        },
+                        fact,
+                    )
+                })
+            })
     }
 
     pub fn fact_count(&self) -> usize {
@@ -307,7 +338,9 @@ impl Knowledge {
 /// Ids are slugs: lowercase ASCII letters, digits and hyphens, starting with a letter or digit.
 pub fn is_slug(id: &str) -> bool {
     let mut chars = id.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
@@ -330,10 +363,29 @@ mod tests {
 
     #[test]
     fn dates_round_trip_through_days() {
-        for date in [Date { year: 2026, month: 11, day: 1 }, Date { year: 2000, month: 2, day: 29 }] {
+        for date in [
+            Date {
+                year: 2026,
+                month: 11,
+                day: 1,
+            },
+            Date {
+                year: 2000,
+                month: 2,
+                day: 29,
+            },
+        ] {
             assert_eq!(Date::from_days_since_epoch(date.days_since_epoch()), date);
         }
-        assert_eq!(Date { year: 1970, month: 1, day: 2 }.days_since_epoch(), 1);
+        assert_eq!(
+            Date {
+                year: 1970,
+                month: 1,
+                day: 2
+            }
+            .days_since_epoch(),
+            1
+        );
     }
 
     #[test]

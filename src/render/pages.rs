@@ -5,8 +5,8 @@ use serde::Serialize;
 use tera::Context;
 
 use super::views::{
-    Crumb, DimensionLink, FactCard, SubjectLink, SubjectView, Table, Verified, dimension_rows, humanize_key, matrix,
-    sources, value_text,
+    Crumb, DimensionLink, FactCard, SubjectLink, SubjectView, Table, Verified, dimension_rows,
+    humanize_key, matrix, sources, value_text,
 };
 use super::{RenderContext, RenderError, Templates};
 use crate::knowledge::{Fact, FactIndex};
@@ -33,7 +33,11 @@ impl Page {
         pages.extend((0..knowledge.dimensions.len()).map(Page::Dimension));
         pages.extend((0..knowledge.subjects.len()).map(Page::Subject));
         pages.extend(knowledge.facts().map(|(at, _)| Page::Fact(at)));
-        pages.extend(compare_pairs(knowledge.subjects.len()).into_iter().map(|(a, b)| Page::Compare(a, b)));
+        pages.extend(
+            compare_pairs(knowledge.subjects.len())
+                .into_iter()
+                .map(|(a, b)| Page::Compare(a, b)),
+        );
         pages
     }
 
@@ -57,7 +61,11 @@ impl Page {
     /// The file the page is written to.
     pub fn file_path(&self, ctx: &RenderContext<'_>) -> String {
         let url = self.url_path(ctx);
-        if url.is_empty() || url.ends_with('/') { format!("{url}index.html") } else { url }
+        if url.is_empty() || url.ends_with('/') {
+            format!("{url}index.html")
+        } else {
+            url
+        }
     }
 
     fn template(&self) -> &'static str {
@@ -78,7 +86,9 @@ pub fn compare_pairs(subjects: usize) -> Vec<(usize, usize)> {
     if subjects < 3 {
         return Vec::new();
     }
-    (0..subjects).flat_map(|a| (a + 1..subjects).map(move |b| (a, b))).collect()
+    (0..subjects)
+        .flat_map(|a| (a + 1..subjects).map(move |b| (a, b)))
+        .collect()
 }
 
 /// Renders every page in parallel and writes each as soon as it is ready; `progress` is called
@@ -157,7 +167,12 @@ struct PageMeta<'a> {
     sources: Vec<&'a str>,
 }
 
-fn render_page(ctx: &RenderContext<'_>, templates: &Templates, site: &SiteView<'_>, page: Page) -> Result<String, RenderError> {
+fn render_page(
+    ctx: &RenderContext<'_>,
+    templates: &Templates,
+    site: &SiteView<'_>,
+    page: Page,
+) -> Result<String, RenderError> {
     let path = page.url_path(ctx);
     let root = match page {
         Page::NotFound | Page::Sitemap => root_path(&ctx.config.base_url),
@@ -183,23 +198,38 @@ fn render_page(ctx: &RenderContext<'_>, templates: &Templates, site: &SiteView<'
 
 /// `/` or the path of an absolute base URL (`/guide/`), for pages served at any depth.
 fn root_path(base_url: &str) -> String {
-    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
     match after_scheme.find('/') {
         Some(i) if base_url.contains("://") => after_scheme[i..].to_string(),
         _ => "/".to_string(),
     }
 }
 
-fn fill_page<'a>(ctx: &RenderContext<'a>, page: Page, mut meta: PageMeta<'a>, context: &mut Context) -> PageMeta<'a> {
+fn fill_page<'a>(
+    ctx: &RenderContext<'a>,
+    page: Page,
+    mut meta: PageMeta<'a>,
+    context: &mut Context,
+) -> PageMeta<'a> {
     let k = ctx.knowledge;
-    let home = Crumb { title: "Overview".to_string(), href: String::new() };
+    let home = Crumb {
+        title: "Overview".to_string(),
+        href: String::new(),
+    };
     match page {
         Page::Index => {
             meta.kind = "index";
             meta.title = ctx.config.title.clone();
             meta.description = ctx.config.description.clone().unwrap_or_default();
             let all: Vec<usize> = (0..k.subjects.len()).collect();
-            context.insert("subjects", &(0..k.subjects.len()).map(|s| SubjectView::new(k, ctx.text, s)).collect::<Vec<_>>());
+            context.insert(
+                "subjects",
+                &(0..k.subjects.len())
+                    .map(|s| SubjectView::new(k, ctx.text, s))
+                    .collect::<Vec<_>>(),
+            );
             context.insert("matrix", &matrix(k, ctx.text, &all));
             meta.verified = Verified::of(k.facts().map(|(_, f)| f));
         }
@@ -210,15 +240,27 @@ fn fill_page<'a>(ctx: &RenderContext<'a>, page: Page, mut meta: PageMeta<'a>, co
             meta.description = first_or(&ctx.text.dimension_summaries[d].plain, &dimension.title);
             meta.breadcrumbs = vec![home];
             let all: Vec<usize> = (0..k.subjects.len()).collect();
-            let table =
-                Table { subjects: k.subjects.iter().map(SubjectLink::new).collect(), rows: dimension_rows(k, ctx.text, d, &all) };
-            context.insert("dimension", &DimensionPage {
-                link: DimensionLink::new(dimension),
-                summary_html: &ctx.text.dimension_summaries[d].html,
-                tags: &dimension.tags,
-                table,
-                questions: dimension.questions.iter().map(|q| QuestionLink { id: q.global_id(), text: &q.text }).collect(),
-            });
+            let table = Table {
+                subjects: k.subjects.iter().map(SubjectLink::new).collect(),
+                rows: dimension_rows(k, ctx.text, d, &all),
+            };
+            context.insert(
+                "dimension",
+                &DimensionPage {
+                    link: DimensionLink::new(dimension),
+                    summary_html: &ctx.text.dimension_summaries[d].html,
+                    tags: &dimension.tags,
+                    table,
+                    questions: dimension
+                        .questions
+                        .iter()
+                        .map(|q| QuestionLink {
+                            id: q.global_id(),
+                            text: &q.text,
+                        })
+                        .collect(),
+                },
+            );
             meta.verified = Verified::of(&dimension.facts);
             meta.sources = sources(&dimension.facts);
         }
@@ -240,7 +282,16 @@ fn fill_page<'a>(ctx: &RenderContext<'a>, page: Page, mut meta: PageMeta<'a>, co
                         .iter()
                         .enumerate()
                         .filter(|(_, f)| f.is_about(&subject.id))
-                        .map(|(f, _)| FactCard::new(k, ctx.text, FactIndex { dimension: d, fact: f }))
+                        .map(|(f, _)| {
+                            FactCard::new(
+                                k,
+                                ctx.text,
+                                FactIndex {
+                                    dimension: d,
+                                    fact: f,
+                                },
+                            )
+                        })
                         .collect(),
                 })
                 .collect();
@@ -254,10 +305,21 @@ fn fill_page<'a>(ctx: &RenderContext<'a>, page: Page, mut meta: PageMeta<'a>, co
             let fact = k.fact_at(at);
             let dimension = &k.dimensions[at.dimension];
             meta.kind = "fact";
-            let names: Vec<&str> = fact.subjects.iter().filter_map(|s| k.subject(&s.value)).map(|s| s.name.as_str()).collect();
+            let names: Vec<&str> = fact
+                .subjects
+                .iter()
+                .filter_map(|s| k.subject(&s.value))
+                .map(|s| s.name.as_str())
+                .collect();
             meta.title = format!("{} · {}", names.join(" & "), dimension.title);
             meta.description = ctx.text.statement(at).plain.clone();
-            meta.breadcrumbs = vec![home, Crumb { title: dimension.title.clone(), href: format!("dimensions/{}/", dimension.id) }];
+            meta.breadcrumbs = vec![
+                home,
+                Crumb {
+                    title: dimension.title.clone(),
+                    href: format!("dimensions/{}/", dimension.id),
+                },
+            ];
             context.insert("fact", &fact_page(ctx, at));
             meta.verified = Verified::of([fact]);
             meta.sources = sources([fact]);
@@ -265,10 +327,19 @@ fn fill_page<'a>(ctx: &RenderContext<'a>, page: Page, mut meta: PageMeta<'a>, co
         Page::Compare(a, b) => {
             meta.kind = "compare";
             meta.title = format!("{} vs {}", k.subjects[a].name, k.subjects[b].name);
-            meta.description = format!("{} compared with {}, dimension by dimension.", k.subjects[a].name, k.subjects[b].name);
+            meta.description = format!(
+                "{} compared with {}, dimension by dimension.",
+                k.subjects[a].name, k.subjects[b].name
+            );
             meta.breadcrumbs = vec![home];
             context.insert("matrix", &matrix(k, ctx.text, &[a, b]));
-            context.insert("subjects", &[SubjectView::new(k, ctx.text, a), SubjectView::new(k, ctx.text, b)]);
+            context.insert(
+                "subjects",
+                &[
+                    SubjectView::new(k, ctx.text, a),
+                    SubjectView::new(k, ctx.text, b),
+                ],
+            );
         }
         Page::NotFound => {
             meta.kind = "not-found";
@@ -288,7 +359,11 @@ fn fill_page<'a>(ctx: &RenderContext<'a>, page: Page, mut meta: PageMeta<'a>, co
 }
 
 fn first_or(text: &str, fallback: &str) -> String {
-    if text.is_empty() { fallback.to_string() } else { text.to_string() }
+    if text.is_empty() {
+        fallback.to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -329,24 +404,52 @@ struct FactPage<'a> {
     siblings: Vec<FactCard<'a>>,
 }
 
+/// How many other facts of the same dimension a fact page lists.
+const MAX_SIBLINGS: usize = 8;
+
 fn fact_page<'a>(ctx: &RenderContext<'a>, at: FactIndex) -> FactPage<'a> {
     let k = ctx.knowledge;
     let fact = k.fact_at(at);
     let dimension = &k.dimensions[at.dimension];
     let key = fact.key.as_ref().map(|key| key.value.as_str());
-    let mut same_key = Vec::new();
-    let mut siblings = Vec::new();
-    for (f, other) in dimension.facts.iter().enumerate() {
-        if f == at.fact {
-            continue;
-        }
-        let other_at = FactIndex { dimension: at.dimension, fact: f };
-        if key.is_some() && other.key.as_ref().map(|k| k.value.as_str()) == key {
-            same_key.push(FactCard::new(k, ctx.text, other_at));
-        } else if other.subjects.iter().any(|s| fact.is_about(&s.value)) {
-            siblings.push(FactCard::new(k, ctx.text, other_at));
-        }
-    }
+    let same_key = key
+        .map(|key| ctx.related.same_key(at.dimension, key))
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&f| f != at.fact)
+        .map(|&f| {
+            FactCard::new(
+                k,
+                ctx.text,
+                FactIndex {
+                    dimension: at.dimension,
+                    fact: f,
+                },
+            )
+        })
+        .collect();
+    // The facts that follow this one about the same subjects, wrapping around: a bounded
+    // list, so that a dimension with thousands of facts does not make every page list them all.
+    let count = dimension.facts.len();
+    let siblings = (1..count)
+        .map(|step| (at.fact + step) % count)
+        .filter(|&f| {
+            let other = &dimension.facts[f];
+            let same_row = key.is_some() && other.key.as_ref().map(|k| k.value.as_str()) == key;
+            !same_row && other.subjects.iter().any(|s| fact.is_about(&s.value))
+        })
+        .take(MAX_SIBLINGS)
+        .map(|f| {
+            FactCard::new(
+                k,
+                ctx.text,
+                FactIndex {
+                    dimension: at.dimension,
+                    fact: f,
+                },
+            )
+        })
+        .collect();
     let card = FactCard::new(k, ctx.text, at);
     debug_assert_eq!(card.value, value_text(fact));
     FactPage {

@@ -18,7 +18,11 @@ pub struct SubjectLink<'a> {
 
 impl<'a> SubjectLink<'a> {
     pub fn new(subject: &'a Subject) -> Self {
-        Self { id: &subject.id, name: &subject.name, href: format!("subjects/{}/", subject.id) }
+        Self {
+            id: &subject.id,
+            name: &subject.name,
+            href: format!("subjects/{}/", subject.id),
+        }
     }
 }
 
@@ -32,7 +36,11 @@ pub struct DimensionLink<'a> {
 
 impl<'a> DimensionLink<'a> {
     pub fn new(dimension: &'a Dimension) -> Self {
-        Self { id: &dimension.id, title: &dimension.title, href: format!("dimensions/{}/", dimension.id) }
+        Self {
+            id: &dimension.id,
+            title: &dimension.title,
+            href: format!("dimensions/{}/", dimension.id),
+        }
     }
 }
 
@@ -141,13 +149,27 @@ pub fn dimension_rows<'a>(
         let position = knowledge.subject_position(subject)?;
         columns.iter().position(|&c| c == position)
     };
-    let empty_cells = || (0..columns.len()).map(|_| Cell { facts: Vec::new(), colspan: 1 }).collect::<Vec<_>>();
+    let empty_cells = || {
+        (0..columns.len())
+            .map(|_| Cell {
+                facts: Vec::new(),
+                colspan: 1,
+            })
+            .collect::<Vec<_>>()
+    };
     let mut keyed: Vec<Row<'a>> = Vec::new();
     let mut shared: Vec<Row<'a>> = Vec::new();
     let mut others = empty_cells();
     for (f, fact) in dimension.facts.iter().enumerate() {
-        let at = FactIndex { dimension: dimension_index, fact: f };
-        let shown: Vec<usize> = fact.subjects.iter().filter_map(|s| column_of(&s.value)).collect();
+        let at = FactIndex {
+            dimension: dimension_index,
+            fact: f,
+        };
+        let shown: Vec<usize> = fact
+            .subjects
+            .iter()
+            .filter_map(|s| column_of(&s.value))
+            .collect();
         if shown.is_empty() {
             continue;
         }
@@ -155,7 +177,11 @@ pub fn dimension_rows<'a>(
             Some(key) => match keyed.iter().position(|r| r.label == key.value) {
                 Some(i) => &mut keyed[i],
                 None => {
-                    keyed.push(Row { label: key.value.clone(), href: None, cells: empty_cells() });
+                    keyed.push(Row {
+                        label: key.value.clone(),
+                        href: None,
+                        cells: empty_cells(),
+                    });
                     keyed.last_mut().expect("just pushed")
                 }
             },
@@ -163,14 +189,23 @@ pub fn dimension_rows<'a>(
                 let label = "Shared".to_string();
                 let mut cells = empty_cells();
                 if shown.len() == columns.len() {
-                    cells = vec![Cell { facts: Vec::new(), colspan: columns.len() }];
+                    cells = vec![Cell {
+                        facts: Vec::new(),
+                        colspan: columns.len(),
+                    }];
                 }
-                shared.push(Row { label, href: None, cells });
+                shared.push(Row {
+                    label,
+                    href: None,
+                    cells,
+                });
                 shared.last_mut().expect("just pushed")
             }
             None => {
                 for column in shown {
-                    others[column].facts.push(FactCard::new(knowledge, text, at));
+                    others[column]
+                        .facts
+                        .push(FactCard::new(knowledge, text, at));
                 }
                 continue;
             }
@@ -179,7 +214,9 @@ pub fn dimension_rows<'a>(
             row.cells[0].facts.push(FactCard::new(knowledge, text, at));
         } else {
             for column in shown {
-                row.cells[column].facts.push(FactCard::new(knowledge, text, at));
+                row.cells[column]
+                    .facts
+                    .push(FactCard::new(knowledge, text, at));
             }
         }
     }
@@ -189,7 +226,11 @@ pub fn dimension_rows<'a>(
     let mut rows = keyed;
     rows.extend(shared);
     if others.iter().any(|c| !c.facts.is_empty()) {
-        rows.push(Row { label: "Facts".to_string(), href: None, cells: others });
+        rows.push(Row {
+            label: "Facts".to_string(),
+            href: None,
+            cells: others,
+        });
     }
     rows
 }
@@ -205,24 +246,51 @@ pub fn humanize_key(key: &str) -> String {
 }
 
 /// The overview matrix: one row per dimension, one column per subject in `columns`.
-pub fn matrix<'a>(knowledge: &'a Knowledge, text: &'a RenderedText, columns: &[usize]) -> Table<'a> {
+pub fn matrix<'a>(
+    knowledge: &'a Knowledge,
+    text: &'a RenderedText,
+    columns: &[usize],
+) -> Table<'a> {
     let rows = knowledge
         .dimensions
         .iter()
         .enumerate()
         .map(|(d, dimension)| {
-            let mut cells: Vec<Cell<'a>> = columns.iter().map(|_| Cell { facts: Vec::new(), colspan: 1 }).collect();
+            let mut cells: Vec<Cell<'a>> = columns
+                .iter()
+                .map(|_| Cell {
+                    facts: Vec::new(),
+                    colspan: 1,
+                })
+                .collect();
             for (f, fact) in dimension.facts.iter().enumerate() {
                 for (column, &subject) in columns.iter().enumerate() {
                     if fact.is_about(&knowledge.subjects[subject].id) {
-                        cells[column].facts.push(FactCard::new(knowledge, text, FactIndex { dimension: d, fact: f }));
+                        cells[column].facts.push(FactCard::new(
+                            knowledge,
+                            text,
+                            FactIndex {
+                                dimension: d,
+                                fact: f,
+                            },
+                        ));
                     }
                 }
             }
-            Row { label: dimension.title.clone(), href: Some(format!("dimensions/{}/", dimension.id)), cells }
+            Row {
+                label: dimension.title.clone(),
+                href: Some(format!("dimensions/{}/", dimension.id)),
+                cells,
+            }
         })
         .collect();
-    Table { subjects: columns.iter().map(|&s| SubjectLink::new(&knowledge.subjects[s])).collect(), rows }
+    Table {
+        subjects: columns
+            .iter()
+            .map(|&s| SubjectLink::new(&knowledge.subjects[s]))
+            .collect(),
+        rows,
+    }
 }
 
 /// A link in the breadcrumb trail.

@@ -1,0 +1,423 @@
+//! `versus build`: the pages it writes, what they contain, and what a failed build leaves.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use scraper::{Html, Selector};
+
+use crate::common::{build_ok, read, shipped_site, site, stderr, versus};
+
+/// Every file under a folder, by relative path.
+fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read output folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                found.insert(relative, std::fs::read(&path).expect("read output file"));
+            }
+        }
+    }
+    found
+}
+
+/// The visible text of a page's `<main>`.
+fn main_text(html: &str) -> String {
+    let doc = Html::parse_document(html);
+    let main = Selector::parse("main").expect("selector");
+    doc.select(&main)
+        .flat_map(|m| m.text())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn builds_every_page_of_the_shipped_site() {
+    let dir = shipped_site();
+    build_ok(dir.path());
+    let public = dir.path().join("public");
+    for page in ["index.html", "404.html", "sitemap.xml", "static/style.css"] {
+        assert!(public.join(page).is_file(), "missing {page}");
+    }
+    let dimensions: Vec<String> = std::fs::read_dir(dir.path().join("knowledge/dimensions"))
+        .expect("ls")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(dimensions.len() >= 14, "{dimensions:?}");
+    for dimension in &dimensions {
+        assert!(
+            public
+                .join("dimensions")
+                .join(dimension)
+                .join("index.html")
+                .is_file(),
+            "no page for {dimension}"
+        );
+    }
+    for subject in ["serverless", "containers"] {
+        assert!(
+            public
+                .join("subjects")
+                .join(subject)
+                .join("index.html")
+                .is_file()
+        );
+    }
+    let fact = read(&public, "facts/run-duration/max-runtime/index.html");
+    assert!(fact.contains("<strong>15 minutes</strong>"), "{fact}");
+    assert!(
+        !public.join("compare").exists(),
+        "no compare pages for two subjects"
+    );
+    let sitemap = read(&public, "sitemap.xml");
+    assert!(
+        sitemap.contains("<loc>/facts/run-duration/max-runtime/</loc>"),
+        "{sitemap}"
+    );
+}
+
+#[test]
+fn every_statement_of_the_article_is_findable() {
+    let dir = shipped_site();
+    build_ok(dir.path());
+    let mut corpus = String::new();
+    for (path, bytes) in files(&dir.path().join("public")) {
+        if path.ends_with(".html") {
+            corpus.push_str(&main_text(&String::from_utf8_lossy(&bytes)).to_lowercase());
+        }
+    }
+    // One phrase from each statement of the article, as a reader would search for it.
+    let phrases = [
+        "more efficient than virtual machines",
+        "abstract applications away from the host",
+        "no servers to provision or manage",
+        "automatically scale with usage",
+        "never pay for idle",
+        "highly available",
+        "standard unit of software",
+        "no patching",
+        "install almost any software",
+        "prepackaged images",
+        "128 mb",
+        "10,240 mb",
+        "6 vcpus",
+        "50 mb",
+        "250 mb",
+        "ec2 instance type",
+        "container image",
+        "concurrency limit",
+        "more than one connection",
+        "horizontal pod autoscal",
+        "highly burstable",
+        "as long as they",
+        "fargate",
+        "15 minutes",
+        "no runtime limit",
+        "prolonged periods",
+        "s3, sns",
+        "iam",
+        "multiple availability zones",
+        "load balancer",
+        "cloudwatch",
+        "lambda extensions",
+        "fluent bit",
+        "prometheus",
+        "highly dependent on the platform",
+        "container runtime",
+        "explicitly support",
+        "more difficult to run outside",
+        "local frameworks",
+        "developer's workstation",
+        "resource-based policy",
+        "api gateway",
+        "eni",
+        "fedramp",
+        "open policy agent",
+        "security groups",
+        "no backend to manage",
+        "take longer to set up",
+        "unpredictable",
+        "iot",
+        "legacy application",
+        "microservices",
+        "batch processing",
+        "machine learning",
+        "hybrid",
+        "ci/cd",
+        "coexist",
+    ];
+    let missing: Vec<&str> = phrases
+        .iter()
+        .copied()
+        .filter(|p| !corpus.contains(p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not found in the built site: {missing:?}"
+    );
+}
+
+#[test]
+fn builds_matrix_with_gap_cells() {
+    let dir = site("build/three-subjects");
+    build_ok(dir.path());
+    let index = read(dir.path(), "public/index.html");
+    let doc = Html::parse_document(&index);
+    let rows = Selector::parse("table.matrix tbody tr").expect("selector");
+    let gaps = Selector::parse("td.gap").expect("selector");
+    let rows: Vec<_> = doc.select(&rows).collect();
+    assert_eq!(rows.len(), 2, "one row per dimension");
+    // Pricing first (order 10): the shared fact names serverless and containers, not vms.
+    assert!(
+        rows[0]
+            .text()
+            .collect::<String>()
+            .starts_with("\n      Pricing"),
+        "{}",
+        rows[0].html()
+    );
+    assert_eq!(rows[0].select(&gaps).count(), 1, "vms has no pricing fact");
+    assert_eq!(
+        rows[1].select(&gaps).count(),
+        1,
+        "vms has no run-duration fact"
+    );
+}
+
+#[test]
+fn builds_compare_pages_for_three_subjects() {
+    let dir = site("build/three-subjects");
+    let output = build_ok(dir.path());
+    assert!(
+        stderr(&output).contains("no fact about `vms`"),
+        "{}",
+        stderr(&output)
+    );
+    for pair in [
+        "serverless-vs-containers",
+        "serverless-vs-vms",
+        "containers-vs-vms",
+    ] {
+        let page = read(dir.path(), &format!("public/compare/{pair}/index.html"));
+        assert_eq!(
+            Html::parse_document(&page)
+                .select(&Selector::parse("thead th").expect("s"))
+                .count(),
+            3
+        );
+    }
+    assert!(
+        !dir.path()
+            .join("public/compare/containers-vs-serverless")
+            .exists()
+    );
+}
+
+#[test]
+fn snapshot_dimension_table() {
+    let dir = site("");
+    build_ok(dir.path());
+    let page = read(dir.path(), "public/dimensions/pricing/index.html");
+    let doc = Html::parse_document(&page);
+    let table = doc
+        .select(&Selector::parse("table.matrix").expect("s"))
+        .next()
+        .expect("a table");
+    insta::assert_snapshot!("dimension_table", table.html());
+}
+
+#[test]
+fn crlf_and_bom_files_load_like_lf_files() {
+    let dir = site("build/bom-crlf");
+    build_ok(dir.path());
+    let fact = read(dir.path(), "public/facts/pricing/pay-per-use/index.html");
+    assert!(fact.contains("Café prices:\nper request."), "{fact}");
+}
+
+#[test]
+fn hostile_text_never_becomes_live_markup() {
+    let dir = site("build/hostile");
+    build_ok(dir.path());
+    let script = Selector::parse("script").expect("s");
+    let all = Selector::parse("*").expect("s");
+    for (path, bytes) in files(&dir.path().join("public")) {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let html = String::from_utf8(bytes).expect("utf-8");
+        let doc = Html::parse_document(&html);
+        assert_eq!(
+            doc.select(&script).count(),
+            0,
+            "{path} has a script element"
+        );
+        for element in doc.select(&all) {
+            let name = element.value().name();
+            assert!(
+                !["iframe", "svg", "style", "object", "embed", "math"].contains(&name),
+                "{path}: <{name}>"
+            );
+            for (attr, value) in element.value().attrs() {
+                assert!(
+                    !attr.starts_with("on"),
+                    "{path}: event handler {attr}={value}"
+                );
+                let value = value.trim().to_ascii_lowercase();
+                if ["href", "src", "action", "formaction"].contains(&attr) {
+                    for scheme in ["javascript:", "data:", "vbscript:"] {
+                        assert!(!value.starts_with(scheme), "{path}: {attr}={value}");
+                    }
+                }
+            }
+        }
+        assert!(
+            !html.contains("{{")
+                || html.contains("{{ config }}")
+                || html.contains("{{ page.title }}")
+                || html.contains("{{ site.title }}"),
+            "{path}"
+        );
+    }
+    let fact = read(dir.path(), "public/facts/pricing/xss/index.html");
+    assert!(
+        fact.contains("{{ page.title }}"),
+        "template-looking text is shown as text"
+    );
+}
+
+#[test]
+fn failed_build_keeps_previous_output() {
+    let dir = site("");
+    build_ok(dir.path());
+    let before = files(&dir.path().join("public"));
+    std::fs::create_dir_all(dir.path().join("templates")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("templates/fact.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ fact.nope }}{% endblock content %}",
+    )
+    .expect("write template");
+    let output = versus(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("templates/fact.html:1:"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        files(&dir.path().join("public")),
+        before,
+        "previous output changed"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".public"))
+        .collect();
+    assert!(names.is_empty(), "staging left behind: {names:?}");
+}
+
+#[test]
+fn killed_build_keeps_previous_output() {
+    let dir = site("");
+    // A knowledge base large enough that a build takes a noticeable time.
+    let mut text = String::from("title = \"Many\"\n");
+    for i in 0..3000 {
+        let subject = if i % 2 == 0 {
+            "serverless"
+        } else {
+            "containers"
+        };
+        text.push_str(&format!(
+            "[[facts]]\nid = \"f{i}\"\nsubject = \"{subject}\"\nstatement = \"Fact {i} with **bold** words.\"\nsources = [\"https://example.com/{i}\"]\n"
+        ));
+    }
+    std::fs::write(dir.path().join("knowledge/dimensions/many.toml"), text).expect("write");
+    build_ok(dir.path());
+    let before = files(&dir.path().join("public"));
+    for delay_ms in [5, 20, 40, 80] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_versus"))
+            .arg("build")
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let after = files(&dir.path().join("public"));
+        assert_eq!(after.len(), before.len(), "killed after {delay_ms} ms");
+        assert!(
+            after == before,
+            "output changed after a kill at {delay_ms} ms"
+        );
+    }
+    // The next build cleans up what the killed ones left.
+    build_ok(dir.path());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".public"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
+fn new_scaffolds_a_site_that_builds_without_warnings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = versus(dir.path(), &["new", "guide"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = versus(&dir.path().join("guide"), &["build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("; 0 warnings"),
+        "{}",
+        stderr(&output)
+    );
+    let output = versus(dir.path(), &["new", "guide"]);
+    assert_eq!(output.status.code(), Some(1), "refuses a non-empty folder");
+}
+
+#[test]
+fn output_and_base_url_flags_override_site_toml() {
+    let dir = site("");
+    let output = versus(
+        dir.path(),
+        &[
+            "build",
+            "--output",
+            "out",
+            "--base-url",
+            "https://docs.example.org/kb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sitemap = read(dir.path(), "out/sitemap.xml");
+    assert!(
+        sitemap.contains("<loc>https://docs.example.org/kb/dimensions/pricing/</loc>"),
+        "{sitemap}"
+    );
+    let page = read(dir.path(), "out/dimensions/pricing/index.html");
+    assert!(
+        page.contains("href=\"https://docs.example.org/kb/dimensions/pricing/\""),
+        "canonical link"
+    );
+    assert!(
+        page.contains("href=\"../../static/style.css\""),
+        "relative asset links"
+    );
+}
