@@ -1,0 +1,79 @@
+// Shared helpers for the browser tests: a static file server on loopback for a built site,
+// and headless Chromium launched the way this machine and CI need it.
+import { createServer } from "node:http";
+import { readFile, stat } from "node:fs/promises";
+import { extname, join, normalize, resolve, sep } from "node:path";
+import { chromium } from "playwright-core";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".xml": "application/xml",
+  ".svg": "image/svg+xml",
+  ".csv": "text/csv; charset=utf-8",
+};
+
+/** Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }. */
+export async function serve(root) {
+  const base = resolve(root);
+  const server = createServer(async (req, res) => {
+    try {
+      let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      let file = normalize(join(base, path));
+      if (file !== base && !file.startsWith(base + sep)) throw new Error("outside");
+      if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, "index.html");
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      res.end(body);
+    } catch {
+      const body = await readFile(join(base, "404.html")).catch(() => "not found");
+      res.writeHead(404, { "content-type": "text/html; charset=utf-8" });
+      res.end(body);
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Headless Chromium with the flags a machine without network access needs. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Fails the test with a message. */
+export function check(condition, message) {
+  if (!condition) {
+    console.error(`FAIL: ${message}`);
+    process.exit(1);
+  }
+}
+
+/** Runs `body(browser, site)` against the built site folder given as the first argument. */
+export async function run(body) {
+  const siteDir = process.argv[2];
+  const site = await serve(siteDir);
+  const browser = await launch();
+  try {
+    await body(browser, site, process.argv.slice(3));
+  } finally {
+    await browser.close();
+    await site.close();
+  }
+}
