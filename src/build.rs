@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::config::SiteConfig;
+use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{DiskSink, MemorySink, OutputError, Sink};
@@ -33,6 +34,8 @@ pub struct Loaded {
     pub knowledge: Knowledge,
     pub theme: Theme,
     pub templates: Templates,
+    /// The decision tree, when the knowledge base has questions.
+    pub tree: Option<DecisionTree>,
     /// Warnings found while loading (errors make loading fail).
     pub warnings: Diagnostics,
     pub timings: Timings,
@@ -93,6 +96,16 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
         ));
     }
     timings.validate = started.elapsed();
+    let started = Instant::now();
+    let mut tree = None;
+    if let Some(knowledge) = &knowledge
+        && !diags.has_errors()
+    {
+        let (derived, tree_diags) = decide::derive(knowledge);
+        diags.extend(tree_diags);
+        tree = derived;
+    }
+    timings.derive = started.elapsed();
     match (knowledge, theme, templates) {
         (Some(knowledge), Some(theme), Some(templates)) if !diags.has_errors() => Ok(Loaded {
             root: root.to_path_buf(),
@@ -100,6 +113,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             knowledge,
             theme,
             templates,
+            tree,
             warnings: diags,
             timings,
         }),
@@ -150,7 +164,8 @@ pub fn build(
     let mut timings = loaded.timings.clone();
     let started = Instant::now();
     let text = RenderedText::new(&loaded.knowledge);
-    let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme);
+    let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme)
+        .with_tree(loaded.tree.as_ref());
     let pages = Page::all(&ctx);
     let total = pages.len() + loaded.theme.static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -161,6 +176,11 @@ pub fn build(
         )
     };
     let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
+    if let Some(tree) = &loaded.tree {
+        let json = crate::decide::json::tree_json(&loaded.knowledge, &text, tree);
+        let bytes = serde_json::to_vec_pretty(&json).expect("JSON values always serialize");
+        sink.write("api/decision-tree.json", &bytes)?;
+    }
     for (path, bytes) in &loaded.theme.static_files {
         sink.write(&format!("static/{path}"), bytes)?;
         tick();

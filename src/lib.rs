@@ -9,6 +9,7 @@
 pub mod build;
 pub mod cli;
 pub mod config;
+pub mod decide;
 pub mod diag;
 pub mod knowledge;
 pub mod markdown;

@@ -9,6 +9,8 @@ use std::time::Instant;
 use annotate_snippets::Renderer;
 use clap::{Args, Parser, Subcommand};
 
+mod decide;
+
 use crate::build::{self, LoadOptions, Loaded, Target};
 use crate::config;
 use crate::diag::{Diagnostics, display_path};
@@ -40,6 +42,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Validate the knowledge base and templates; report every problem; write nothing.
     Check,
+    /// Answer the decision questions in the terminal, or follow --answers for scripts.
+    Decide(decide::DecideArgs),
     /// Scaffold a new, valid knowledge base in DIR.
     New {
         /// The folder to create (must be empty or not exist).
@@ -59,7 +63,9 @@ pub struct BuildArgs {
 }
 
 /// What ended a command early.
-enum Failure {
+pub enum Failure {
+    /// The command line asked for something that does not fit (exit code 2).
+    Usage(String),
     /// The knowledge base or templates have errors (exit code 1); already located.
     Invalid(Diagnostics),
     /// Anything else that failed (exit code 1).
@@ -94,6 +100,10 @@ pub fn main() -> ExitCode {
             );
             ExitCode::from(1)
         }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
         Err(Failure::Other(err)) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
@@ -111,6 +121,7 @@ fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
     match &cli.command {
         Command::Build(args) => build_site(cli, args, reporter),
         Command::Check => check(cli, reporter),
+        Command::Decide(args) => decide::run(&cli.root, args, reporter),
         Command::New { dir } => {
             crate::scaffold::scaffold(dir)?;
             reporter.info(&format!(
@@ -221,7 +232,7 @@ fn init_logging() {
 }
 
 /// Prints diagnostics and progress to stderr, styled only on a terminal.
-struct Reporter {
+pub struct Reporter {
     quiet: bool,
     terminal: bool,
 }
@@ -234,7 +245,7 @@ impl Reporter {
         }
     }
 
-    fn diagnostics(&self, diags: Diagnostics) {
+    pub fn diagnostics(&self, diags: Diagnostics) {
         let renderer = if self.terminal && std::env::var_os("NO_COLOR").is_none() {
             Renderer::styled()
         } else {
@@ -249,7 +260,7 @@ impl Reporter {
         }
     }
 
-    fn info(&self, message: &str) {
+    pub fn info(&self, message: &str) {
         if !self.quiet {
             eprintln!("{message}");
         }

@@ -733,12 +733,35 @@ pub fn is_web_url(url: &str) -> bool {
     })
 }
 
-/// Used by tests and `versus new` to read a dimension from text.
-#[doc(hidden)]
+/// Reads a dimension from text, as if from the file at `path`.
 pub fn parse_dimension_text(path: &str, text: &str) -> (Option<Dimension>, Diagnostics) {
     parse_dimension(
         SourceFile::new(PathBuf::from(path), text),
         LoadLimits::default(),
+    )
+}
+
+/// Builds a knowledge base from the texts of subjects.toml and dimension files (name, text),
+/// with the per-file rules of [`load`]; for tests and tools that hold files in memory.
+pub fn load_texts(subjects: &str, dimensions: &[(&str, &str)]) -> (Option<Knowledge>, Diagnostics) {
+    let limits = LoadLimits::default();
+    let (subjects, mut diags) = parse_subjects(
+        SourceFile::new(PathBuf::from("knowledge/subjects.toml"), subjects),
+        limits,
+    );
+    let mut loaded = Vec::new();
+    for (name, text) in dimensions {
+        let (dimension, file_diags) =
+            parse_dimension_text(&format!("knowledge/dimensions/{name}"), text);
+        diags.extend(file_diags);
+        loaded.extend(dimension);
+    }
+    let complete = loaded.len() == dimensions.len();
+    (
+        subjects
+            .filter(|_| complete)
+            .map(|s| Knowledge::new(s, loaded)),
+        diags,
     )
 }
 

@@ -207,7 +207,7 @@ pub struct Answer {
 }
 
 /// Where a fact lives: indexes into `Knowledge::dimensions` and that dimension's facts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FactIndex {
     pub dimension: usize,
     pub fact: usize,

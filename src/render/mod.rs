@@ -1,6 +1,8 @@
 //! Rendering: the Tera templates of the theme, compiled once, applied to every page of the
 //! site in parallel, and written through the output sink.
 
+pub mod decide;
+pub mod diagram;
 pub mod pages;
 pub mod views;
 
@@ -11,8 +13,9 @@ use tera::{Context, Tera};
 use thiserror::Error;
 
 use crate::config::SiteConfig;
+use crate::decide::DecisionTree;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::knowledge::Knowledge;
+use crate::knowledge::{FactIndex, Knowledge};
 use crate::output::OutputError;
 use crate::text::RenderedText;
 use crate::theme::{FileOrigin, TEMPLATE_SUFFIXES, Theme};
@@ -26,6 +29,8 @@ pub struct RenderContext<'a> {
     pub text: &'a RenderedText,
     pub theme: &'a Theme,
     pub related: Related,
+    /// The decision tree, when the knowledge base has questions.
+    pub tree: Option<&'a DecisionTree>,
 }
 
 impl<'a> RenderContext<'a> {
@@ -41,8 +46,23 @@ impl<'a> RenderContext<'a> {
             text,
             theme,
             related: Related::new(knowledge),
+            tree: None,
         }
     }
+
+    /// Adds the decision tree, for the decide page and the links to it.
+    pub fn with_tree(mut self, tree: Option<&'a DecisionTree>) -> Self {
+        self.tree = tree;
+        self
+    }
+}
+
+/// An answer whose `because` cites a fact, for "questions that cite this fact".
+#[derive(Debug, Clone, Copy)]
+pub struct Citation {
+    pub dimension: usize,
+    pub question: usize,
+    pub answer: usize,
 }
 
 /// Look-ups between facts that pages need, computed once so that no page scans the model.
@@ -50,6 +70,8 @@ impl<'a> RenderContext<'a> {
 pub struct Related {
     /// `(dimension position, key)` to the positions of the facts with that key.
     by_key: HashMap<(usize, String), Vec<usize>>,
+    /// A fact's position to the answers that cite it.
+    cited_by: HashMap<FactIndex, Vec<Citation>>,
 }
 
 impl Related {
@@ -63,7 +85,28 @@ impl Related {
                     .push(at.fact);
             }
         }
-        Self { by_key }
+        let mut cited_by: HashMap<FactIndex, Vec<Citation>> = HashMap::new();
+        for (d, dimension) in knowledge.dimensions.iter().enumerate() {
+            for (q, question) in dimension.questions.iter().enumerate() {
+                for (a, answer) in question.answers.iter().enumerate() {
+                    for reference in &answer.because {
+                        let cited = knowledge
+                            .fact(&reference.value)
+                            .or_else(|| knowledge.fact_by_alias(&reference.value));
+                        if let Some(at) =
+                            cited.and_then(|fact| knowledge.fact_position(&fact.global_id()))
+                        {
+                            cited_by.entry(at).or_default().push(Citation {
+                                dimension: d,
+                                question: q,
+                                answer: a,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Self { by_key, cited_by }
     }
 
     /// The facts of a dimension that share a key: one row of the comparison.
@@ -71,6 +114,11 @@ impl Related {
         self.by_key
             .get(&(dimension, key.to_string()))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The answers that cite a fact, in dimension and authored order.
+    pub fn cited_by(&self, at: FactIndex) -> &[Citation] {
+        self.cited_by.get(&at).map_or(&[], Vec::as_slice)
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Page {
     Fact(FactIndex),
     /// Two subject positions, in subjects.toml order.
     Compare(usize, usize),
+    /// The decision tree page, when there are questions.
+    Decide,
     NotFound,
     Sitemap,
 }
@@ -30,6 +32,9 @@ impl Page {
     pub fn all(ctx: &RenderContext<'_>) -> Vec<Page> {
         let knowledge = ctx.knowledge;
         let mut pages = vec![Page::Index, Page::NotFound, Page::Sitemap];
+        if ctx.tree.is_some() {
+            pages.push(Page::Decide);
+        }
         pages.extend((0..knowledge.dimensions.len()).map(Page::Dimension));
         pages.extend((0..knowledge.subjects.len()).map(Page::Subject));
         pages.extend(knowledge.facts().map(|(at, _)| Page::Fact(at)));
@@ -53,6 +58,7 @@ impl Page {
                 format!("facts/{}/{}/", fact.dimension, fact.id)
             }
             Page::Compare(a, b) => format!("compare/{}-vs-{}/", k.subjects[a].id, k.subjects[b].id),
+            Page::Decide => "decide/".to_string(),
             Page::NotFound => "404.html".to_string(),
             Page::Sitemap => "sitemap.xml".to_string(),
         }
@@ -75,6 +81,7 @@ impl Page {
             Page::Subject(_) => "subject.html",
             Page::Fact(_) => "fact.html",
             Page::Compare(..) => "compare.html",
+            Page::Decide => "decide.html",
             Page::NotFound => "404.html",
             Page::Sitemap => "sitemap.xml",
         }
@@ -123,6 +130,8 @@ pub struct SiteView<'a> {
     pub compare_pages: Vec<Crumb>,
     pub fact_count: usize,
     pub dimension_count: usize,
+    /// True when the site has a decision tree page.
+    pub has_decision: bool,
     pub generator: &'static str,
 }
 
@@ -145,6 +154,7 @@ impl<'a> SiteView<'a> {
                 })
                 .collect(),
             fact_count: k.fact_count(),
+            has_decision: ctx.tree.is_some(),
             dimension_count: k.dimensions.len(),
             generator: concat!("versus ", env!("CARGO_PKG_VERSION")),
         }
@@ -341,6 +351,22 @@ fn fill_page<'a>(
                 ],
             );
         }
+        Page::Decide => {
+            meta.kind = "decide";
+            meta.title = ctx.config.decision_title.clone();
+            meta.description = format!(
+                "Answer a few questions to choose between {}; every answer cites the facts behind it.",
+                k.subjects
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            meta.breadcrumbs = vec![home];
+            if let Some(tree) = ctx.tree {
+                context.insert("decide", &super::decide::decide_page(ctx, tree));
+            }
+        }
         Page::NotFound => {
             meta.kind = "not-found";
             meta.title = "Page not found".to_string();
@@ -402,6 +428,16 @@ struct FactPage<'a> {
     same_key: Vec<FactCard<'a>>,
     /// Other facts of the same dimension about the same subjects.
     siblings: Vec<FactCard<'a>>,
+    /// The decision questions whose answers cite this fact.
+    cited_by: Vec<CitingAnswer<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct CitingAnswer<'a> {
+    question: &'a str,
+    answer: &'a str,
+    /// The wizard at that question.
+    href: String,
 }
 
 /// How many other facts of the same dimension a fact page lists.
@@ -462,6 +498,19 @@ fn fact_page<'a>(ctx: &RenderContext<'a>, at: FactIndex) -> FactPage<'a> {
         aliases: fact.aliases.iter().map(|a| a.value.as_str()).collect(),
         same_key,
         siblings,
+        cited_by: ctx
+            .related
+            .cited_by(at)
+            .iter()
+            .map(|c| {
+                let question = &k.dimensions[c.dimension].questions[c.question];
+                CitingAnswer {
+                    question: &question.text,
+                    answer: &question.answers[c.answer].label,
+                    href: format!("decide/?q={}", question.global_id()),
+                }
+            })
+            .collect(),
     }
 }
 

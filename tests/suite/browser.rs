@@ -55,6 +55,7 @@ fn pages_fit_a_phone_in_light_and_dark() {
             "dimensions/resource-configuration/",
             "subjects/serverless/",
             "facts/run-duration/max-runtime/",
+            "decide/",
             "404.html",
         ],
     );
