@@ -10,6 +10,7 @@ use annotate_snippets::Renderer;
 use clap::{Args, Parser, Subcommand};
 
 mod decide;
+mod serve;
 
 use crate::build::{self, LoadOptions, Loaded, Target};
 use crate::config;
@@ -40,6 +41,8 @@ pub struct Cli {
 pub enum Command {
     /// Build the site into the output folder (public/ by default).
     Build(BuildArgs),
+    /// Build into memory and serve, rebuilding and reloading open pages on every change.
+    Serve(serve::ServeArgs),
     /// Validate the knowledge base and templates; report every problem; write nothing.
     Check,
     /// Answer the decision questions in the terminal, or follow --answers for scripts.
@@ -121,6 +124,7 @@ fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
     match &cli.command {
         Command::Build(args) => build_site(cli, args, reporter),
         Command::Check => check(cli, reporter),
+        Command::Serve(args) => serve::run(&cli.root, args, reporter),
         Command::Decide(args) => decide::run(&cli.root, args, reporter),
         Command::New { dir } => {
             crate::scaffold::scaffold(dir)?;

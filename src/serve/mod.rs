@@ -1,0 +1,138 @@
+//! `versus serve`: builds the site into memory, serves it, rebuilds when the sources change and
+//! tells open pages to reload. A broken edit keeps the last good site online, with an overlay
+//! naming the problem on every page. Calls only the build functions the CLI calls.
+
+pub mod http;
+pub mod live;
+pub mod site;
+mod watch;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+
+use crate::build::{self, LoadOptions, Target};
+use http::{AllowedHosts, AppState, LiveEvent};
+use live::BuildStatus;
+use site::Site;
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub root: PathBuf,
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+}
+
+/// The outcome of one build for the server.
+pub struct Rebuilt {
+    /// The new site, or `None` when the build failed (keep serving the last good one).
+    pub site: Option<Site>,
+    pub status: BuildStatus,
+    pub warnings: usize,
+    pub millis: u128,
+}
+
+/// Builds the site at `root` into memory.
+pub fn build_in_memory(root: &Path) -> Rebuilt {
+    let started = Instant::now();
+    let result = build::load(root, &LoadOptions::default())
+        .map_err(|d| d.sorted())
+        .and_then(|loaded| {
+            let warnings = loaded.warnings.warning_count();
+            match build::build(&loaded, Target::Memory, &|_, _| {}) {
+                Ok(built) => Ok((built.memory.unwrap_or_default(), warnings)),
+                Err(build::BuildError::Render(crate::render::RenderError::Template(diag))) => {
+                    Err(vec![*diag])
+                }
+                Err(other) => Err(vec![crate::diag::Diagnostic::error(
+                    None,
+                    other.to_string(),
+                )]),
+            }
+        });
+    let millis = started.elapsed().as_millis();
+    match result {
+        Ok((files, warnings)) => Rebuilt {
+            site: Some(Site::new(files)),
+            status: BuildStatus::Ok,
+            warnings,
+            millis,
+        },
+        Err(diagnostics) => Rebuilt {
+            site: None,
+            status: BuildStatus::failed(&diagnostics),
+            warnings: 0,
+            millis,
+        },
+    }
+}
+
+/// Applies a build to the server's state and tells open pages.
+pub fn publish(state: &AppState, rebuilt: Rebuilt) {
+    let event = match &rebuilt.status {
+        BuildStatus::Ok => LiveEvent::Reload,
+        BuildStatus::Failed { text } => LiveEvent::Failed(text.clone()),
+    };
+    if let Some(site) = rebuilt.site {
+        *state
+            .site
+            .write()
+            .expect("no panic while holding the site lock") = Arc::new(site);
+    }
+    {
+        let mut status = state
+            .status
+            .write()
+            .expect("no panic while holding the status lock");
+        *status = (status.0 + 1, rebuilt.status);
+    }
+    let _ = state.events.send(event);
+}
+
+/// Serves until Ctrl-C; `ready` receives the address once the server listens.
+pub fn serve(options: ServeOptions, ready: impl FnOnce(SocketAddr, &Rebuilt)) -> Result<()> {
+    let first = build_in_memory(&options.root);
+    let hosts = AllowedHosts::new(options.bind, machine_name().into_iter().collect());
+    let state = Arc::new(AppState::new(Site::default(), hosts));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
+    runtime.block_on(async move {
+        let address = SocketAddr::new(options.bind, options.port);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {address} (pass --port 0 to pick a free port)")
+            })?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        ready(address, &first);
+        publish(&state, first);
+        let watcher = watch::start(&options.root, Arc::clone(&state))?;
+        let app = http::router(Arc::clone(&state));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("the server stopped with an error")?;
+        drop(watcher);
+        Ok(())
+    })
+}
+
+/// The machine's host name, which the server also answers to when bound to all interfaces.
+fn machine_name() -> Option<String> {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+}
