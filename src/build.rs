@@ -73,7 +73,10 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
         ..Timings::default()
     };
     let theme = match theme {
-        Ok(theme) => Some(theme),
+        Ok(theme) => {
+            diags.extend(theme.warnings.clone());
+            Some(theme)
+        }
         Err(theme_diags) => {
             diags.extend(theme_diags);
             None

@@ -48,6 +48,8 @@ pub struct Theme {
     pub static_files: BTreeMap<String, Vec<u8>>,
     /// The site folders that may override the theme, watched by the dev server.
     pub override_dirs: Vec<PathBuf>,
+    /// Problems that did not stop the theme from loading (skipped files).
+    pub warnings: Diagnostics,
 }
 
 impl Theme {
@@ -81,6 +83,7 @@ impl Theme {
         if diags.has_errors() {
             Err(diags)
         } else {
+            theme.warnings = diags;
             Ok(theme)
         }
     }
@@ -156,6 +159,13 @@ fn add_folder(root: &Path, layer: &Path, kind: Kind, theme: &mut Theme, diags: &
                 continue;
             }
             let name = rel.to_string_lossy().replace('\\', "/");
+            if !inside(root, &entry.path()) {
+                diags.push(
+                    Diagnostic::warning(Some(&shown), "a link to a file outside the site; skipped")
+                        .with_hint("copy the file into the site instead of linking to it"),
+                );
+                continue;
+            }
             match (kind, std::fs::read(entry.path())) {
                 (_, Err(err)) => diags.push(Diagnostic::error(
                     Some(&shown),
@@ -167,6 +177,15 @@ fn add_folder(root: &Path, layer: &Path, kind: Kind, theme: &mut Theme, diags: &
                 (Kind::Template, Ok(bytes)) => add_template(name, bytes, shown, theme, diags),
             }
         }
+    }
+}
+
+/// True when `path`, with every link followed, is inside the site root: a theme must not
+/// publish files from elsewhere on the machine.
+fn inside(root: &Path, path: &Path) -> bool {
+    match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => true,
     }
 }
 
@@ -219,6 +238,23 @@ mod tests {
         let theme = Theme::load(dir.path(), "default").expect("loads");
         assert_eq!(theme.templates["404.html"].text, "mine");
         assert!(theme.templates.contains_key("base.html"));
+    }
+
+    #[test]
+    fn skips_links_to_files_outside_the_site() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::write(outside.path().join("secret.txt"), "secret").expect("write");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let static_dir = dir.path().join("themes/default/static");
+        std::fs::create_dir_all(&static_dir).expect("mkdir");
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            static_dir.join("leak.txt"),
+        )
+        .expect("symlink");
+        let theme = Theme::load(dir.path(), "default").expect("loads with a warning");
+        assert!(!theme.static_files.contains_key("leak.txt"));
+        assert_eq!(theme.warnings.warning_count(), 1);
     }
 
     #[test]

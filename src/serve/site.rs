@@ -159,7 +159,8 @@ impl Site {
         if relative
             .split('/')
             .any(|segment| segment == ".." || segment == ".")
-            || relative.contains("//") || relative.starts_with('/')
+            || relative.contains("//")
+            || relative.starts_with('/')
         {
             return Resolved::Forbidden;
         }
