@@ -148,7 +148,9 @@ impl Templates {
             .map(|(name, source)| (name.as_str(), source.text.as_str()))
             .collect();
         if let Err(err) = tera.add_raw_templates(sources) {
-            return Err(Diagnostics::from(vec![template_diagnostic(theme, &err)]));
+            return Err(Diagnostics::from(vec![template_diagnostic(
+                theme, &err, None,
+            )]));
         }
         Ok(Templates {
             tera,
@@ -158,9 +160,9 @@ impl Templates {
 
     /// Renders one template with one page's context.
     pub fn render(&self, name: &str, context: &Context) -> Result<String, RenderError> {
-        self.tera
-            .render(name, context)
-            .map_err(|err| RenderError::Template(Box::new(template_diagnostic(&self.theme, &err))))
+        self.tera.render(name, context).map_err(|err| {
+            RenderError::Template(Box::new(template_diagnostic(&self.theme, &err, Some(name))))
+        })
     }
 
     /// True when the theme has this template (optional templates may be left out).
@@ -169,15 +171,14 @@ impl Templates {
     }
 }
 
-/// Turns a Tera error into a diagnostic that names the template file, line and column.
-pub fn template_diagnostic(theme: &Theme, err: &tera::Error) -> Diagnostic {
+/// Turns a Tera error into a diagnostic that names the template file, line and column;
+/// `rendering` is the template being rendered, for errors Tera does not locate.
+pub fn template_diagnostic(
+    theme: &Theme,
+    err: &tera::Error,
+    rendering: Option<&str>,
+) -> Diagnostic {
     use std::error::Error as _;
-    let report = match err.kind() {
-        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
-            Some(report)
-        }
-        _ => None,
-    };
     let mut message = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -185,30 +186,90 @@ pub fn template_diagnostic(theme: &Theme, err: &tera::Error) -> Diagnostic {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    let Some(report) = report else {
-        return Diagnostic::error(None, format!("template error: {message}"));
+    let report = match err.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => report,
+        tera::ErrorKind::CircularInclude { tpl, .. }
+        | tera::ErrorKind::CircularExtend { tpl, .. } => {
+            return Diagnostic::error(Some(&template_path(theme, tpl)), message).with_hint(
+                "a template may not include or extend itself, directly or through others",
+            );
+        }
+        _ => {
+            let file = rendering.map(|name| template_path(theme, name));
+            let recursive: Vec<String> = recursive_components(theme)
+                .into_iter()
+                .map(|(component, template)| {
+                    format!(
+                        "`{component}` in {}",
+                        template_path(theme, &template).display()
+                    )
+                })
+                .collect();
+            let hint = if recursive.is_empty() {
+                "check the components this template uses".to_string()
+            } else {
+                format!(
+                    "a component that calls itself needs a condition that ends the recursion: {}",
+                    recursive.join(", ")
+                )
+            };
+            return Diagnostic::error(file.as_deref(), format!("template error: {message}"))
+                .with_hint(hint);
+        }
     };
     let name = report.filename();
-    let shown = theme.templates.get(name).map_or_else(
-        || PathBuf::from(name),
-        |t| PathBuf::from(t.origin.display(name, "templates")),
-    );
     let text = theme
         .templates
         .get(name)
         .map(|t| t.text.clone())
         .unwrap_or_default();
-    let file = SourceFile::new(shown, text);
-    let span = report.span();
+    let file = SourceFile::new(template_path(theme, name), text);
     let is_built_in = theme
         .templates
         .get(name)
         .is_some_and(|t| t.origin == FileOrigin::BuiltIn);
-    file.error(span.range.clone(), report.message().to_string())
+    file.error(report.span().range.clone(), report.message().to_string())
         .with_hint(if is_built_in {
             "this is the built-in theme; an override in templates/ may be passing it bad data"
                 .to_string()
         } else {
             format!("fix the template; every variable it uses must exist for this page ({name})")
         })
+}
+
+/// Components whose body calls the component itself, with the template defining them.
+fn recursive_components(theme: &Theme) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let site_templates = theme
+        .templates
+        .iter()
+        .filter(|(_, t)| t.origin != FileOrigin::BuiltIn);
+    for (template, source) in site_templates {
+        let mut rest = source.text.as_str();
+        while let Some(start) = rest.find("{% component ") {
+            rest = &rest[start + "{% component ".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+                .collect();
+            let body = rest
+                .find("{% endcomponent")
+                .map_or(rest, |end| &rest[..end]);
+            let calls_itself = [" ", "/", ">"]
+                .iter()
+                .any(|next| body.contains(&format!("<{name}{next}")));
+            if !name.is_empty() && calls_itself {
+                found.push((name, template.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// The file a template came from, as messages show it.
+fn template_path(theme: &Theme, name: &str) -> PathBuf {
+    theme.templates.get(name).map_or_else(
+        || PathBuf::from(name),
+        |t| PathBuf::from(t.origin.display(name, "templates")),
+    )
 }

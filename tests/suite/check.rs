@@ -61,6 +61,14 @@ error_case!(
     "check/template-missing-variable"
 );
 error_case!(reports_defects_in_several_files_at_once, "check/many-files");
+error_case!(
+    errors_on_a_template_that_includes_itself,
+    "check/template-includes-itself"
+);
+error_case!(
+    errors_on_a_component_that_recurses_without_end,
+    "check/template-recursive-component"
+);
 
 #[test]
 fn warns_without_failing() {
