@@ -96,6 +96,13 @@ fn read_source(root: &Path, shown: &Path, limits: LoadLimits) -> Result<SourceFi
             "expected a file, found a folder",
         ));
     }
+    if !metadata.is_file() {
+        return Err(Diagnostic::error(
+            Some(shown),
+            "not a regular file (a pipe, socket or device)",
+        )
+        .with_hint("knowledge files must be ordinary TOML files"));
+    }
     if metadata.len() > limits.max_file_bytes {
         return Err(Diagnostic::error(
             Some(shown),

@@ -5,4 +5,5 @@ mod build;
 mod check;
 mod common;
 mod decide;
+mod hostile_input;
 mod serve;
