@@ -342,51 +342,6 @@ fn failed_build_keeps_previous_output() {
 }
 
 #[test]
-fn killed_build_keeps_previous_output() {
-    let dir = site("");
-    // A knowledge base large enough that a build takes a noticeable time.
-    let mut text = String::from("title = \"Many\"\n");
-    for i in 0..3000 {
-        let subject = if i % 2 == 0 {
-            "serverless"
-        } else {
-            "containers"
-        };
-        text.push_str(&format!(
-            "[[facts]]\nid = \"f{i}\"\nsubject = \"{subject}\"\nstatement = \"Fact {i} with **bold** words.\"\nsources = [\"https://example.com/{i}\"]\n"
-        ));
-    }
-    std::fs::write(dir.path().join("knowledge/dimensions/many.toml"), text).expect("write");
-    build_ok(dir.path());
-    let before = files(&dir.path().join("public"));
-    for delay_ms in [5, 20, 40, 80] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_versus"))
-            .arg("build")
-            .current_dir(dir.path())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
-        let after = files(&dir.path().join("public"));
-        assert_eq!(after.len(), before.len(), "killed after {delay_ms} ms");
-        assert!(
-            after == before,
-            "output changed after a kill at {delay_ms} ms"
-        );
-    }
-    // The next build cleans up what the killed ones left.
-    build_ok(dir.path());
-    let names: Vec<String> = std::fs::read_dir(dir.path())
-        .expect("ls")
-        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".public"))
-        .collect();
-    assert!(names.is_empty(), "{names:?}");
-}
-
-#[test]
 fn new_scaffolds_a_site_that_builds_without_warnings() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = versus(dir.path(), &["new", "guide"]);

@@ -6,4 +6,5 @@ mod check;
 mod common;
 mod decide;
 mod hostile_input;
+mod integrity;
 mod serve;
