@@ -273,6 +273,9 @@ fn hostile_text_never_becomes_live_markup() {
                 element.html()
             );
         }
+        let csp = Selector::parse("meta[http-equiv=Content-Security-Policy]").expect("s");
+        let policy = doc.select(&csp).next().and_then(|m| m.value().attr("content")).unwrap_or_default();
+        assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{path}: CSP {policy}");
         let diagram = Selector::parse("svg.tree-diagram, svg.tree-diagram *").expect("s");
         let theme_svg: Vec<_> = doc.select(&diagram).map(|e| e.id()).collect();
         for element in doc.select(&all) {
