@@ -49,7 +49,27 @@ pub struct Timings {
     pub derive: Duration,
     pub render: Duration,
     pub index: Duration,
+    /// Time spent writing files, summed over threads (the writes overlap rendering).
     pub write: Duration,
+    /// Swapping the new output in and removing the old.
+    pub commit: Duration,
+}
+
+impl Timings {
+    /// `{"load": ms, ...}`, for `versus build --timings` and benchmarks.
+    pub fn to_json(&self) -> String {
+        let ms = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+        serde_json::json!({
+            "load": ms(self.load),
+            "validate": ms(self.validate),
+            "derive": ms(self.derive),
+            "render": ms(self.render),
+            "index": ms(self.index),
+            "write": ms(self.write),
+            "commit": ms(self.commit),
+        })
+        .to_string()
+    }
 }
 
 /// Reads site.toml, the theme and the knowledge base and runs every check.
@@ -149,6 +169,9 @@ pub struct Built {
     pub output: PathBuf,
     /// The files, when built into memory.
     pub memory: Option<std::collections::BTreeMap<String, Vec<u8>>>,
+    /// The previous output, swapped out and left for the caller to remove
+    /// (`output::remove_previous`).
+    pub previous_output: Option<PathBuf>,
     pub timings: Timings,
 }
 
@@ -190,20 +213,23 @@ pub fn build(
     }
     timings.render = started.elapsed();
     let started = Instant::now();
+    let mut previous_output = None;
     let memory = match sink {
         Sink::Disk(disk) => {
-            disk.commit()?;
+            timings.write = disk.write_time();
+            previous_output = disk.commit()?;
             None
         }
         Sink::Memory(memory) => Some(memory.into_files()),
         Sink::Discard => None,
     };
-    timings.write = started.elapsed();
+    timings.commit = started.elapsed();
     Ok(Built {
         pages: page_count,
         files: total,
         output,
         memory,
+        previous_output,
         timings,
     })
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use thiserror::Error;
 
@@ -48,7 +49,13 @@ impl Sink {
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), OutputError> {
         check_relative(path)?;
         match self {
-            Sink::Disk(disk) => disk.write(path, bytes),
+            Sink::Disk(disk) => {
+                let started = std::time::Instant::now();
+                let written = disk.write(path, bytes);
+                disk.write_nanos
+                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                written
+            }
             Sink::Memory(memory) => {
                 memory
                     .files
@@ -96,6 +103,8 @@ pub struct DiskSink {
     staging: PathBuf,
     output: PathBuf,
     committed: bool,
+    /// Time spent writing files, summed over every thread: what the disk costs a build.
+    write_nanos: AtomicU64,
 }
 
 impl DiskSink {
@@ -117,6 +126,7 @@ impl DiskSink {
             staging,
             output: output.to_path_buf(),
             committed: false,
+            write_nanos: AtomicU64::new(0),
         })
     }
 
@@ -133,13 +143,21 @@ impl DiskSink {
         }
     }
 
+    /// Time spent writing files so far, summed over threads.
+    pub fn write_time(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.write_nanos.load(Ordering::Relaxed))
+    }
+
     /// The staging folder, for stages that write through their own library (the index).
     pub fn staging_path(&self) -> &Path {
         &self.staging
     }
 
     /// Swaps the staging folder in place of the output and removes the old output.
-    pub fn commit(mut self) -> Result<(), OutputError> {
+    /// Returns the folder now holding the previous output, if there was one: removing it is
+    /// left to the caller, since on some disks deleting thousands of files takes longer than
+    /// the build (see [`remove_previous`]).
+    pub fn commit(mut self) -> Result<Option<PathBuf>, OutputError> {
         let previous = sibling(&self.output, &format!("previous-{}", std::process::id()));
         if !self.output.exists() {
             std::fs::rename(&self.staging, &self.output)
@@ -157,11 +175,29 @@ impl DiskSink {
             }
         }
         self.committed = true;
-        if previous.exists() {
-            std::fs::remove_dir_all(&previous).map_err(io_error("remove old output", &previous))?;
-        }
-        Ok(())
+        Ok(previous.exists().then_some(previous))
     }
+}
+
+/// True for the folders [`DiskSink::commit`] leaves behind, so that nothing else is removed by
+/// mistake.
+pub fn is_previous_output(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.starts_with('.')
+        && name
+            .rsplit_once(".previous-")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Removes a previous output left by [`DiskSink::commit`].
+pub fn remove_previous(path: &Path) -> Result<(), OutputError> {
+    if !is_previous_output(path) {
+        return Err(OutputError::Escapes(path.display().to_string()));
+    }
+    std::fs::remove_dir_all(path).map_err(io_error("remove old output", path))
 }
 
 impl Drop for DiskSink {
@@ -265,6 +301,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn removes_only_previous_outputs() {
+        assert!(is_previous_output(Path::new("/site/.public.previous-1234")));
+        for path in [
+            "/site/public",
+            "/site/.public.staging-12",
+            "/etc",
+            "/site/.public.previous-",
+            "/site/x.previous-12",
+        ] {
+            assert!(!is_previous_output(Path::new(path)), "{path}");
+            assert!(remove_previous(Path::new(path)).is_err(), "{path}");
+        }
+    }
+
+    #[test]
     fn refuses_paths_outside_the_output() {
         for path in ["../x", "/etc/passwd", "a/../../b", "a\\b", "", "a//b"] {
             assert!(check_relative(path).is_err(), "{path}");
@@ -283,7 +334,12 @@ mod tests {
         let Sink::Disk(disk) = sink else {
             unreachable!()
         };
-        disk.commit().expect("commit");
+        let previous = disk
+            .commit()
+            .expect("commit")
+            .expect("there was an output before");
+        assert!(is_previous_output(&previous));
+        remove_previous(&previous).expect("remove");
         assert_eq!(
             std::fs::read_to_string(output.join("a/index.html")).expect("read"),
             "new"

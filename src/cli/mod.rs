@@ -47,6 +47,9 @@ pub enum Command {
     Check,
     /// Answer the decision questions in the terminal, or follow --answers for scripts.
     Decide(decide::DecideArgs),
+    /// Remove a previous output a build swapped out (run in the background by `build`).
+    #[command(hide = true, name = "remove-previous-output")]
+    RemovePreviousOutput { dir: PathBuf },
     /// Scaffold a new, valid knowledge base in DIR.
     New {
         /// The folder to create (must be empty or not exist).
@@ -63,6 +66,9 @@ pub struct BuildArgs {
     /// Absolute URL the site is served from (overrides site.toml's `base_url`).
     #[arg(long, value_name = "URL", value_parser = config::parse_base_url)]
     pub base_url: Option<String>,
+    /// Print the time of each stage, in milliseconds, as JSON on stdout.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// What ended a command early.
@@ -124,6 +130,9 @@ fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
     match &cli.command {
         Command::Build(args) => build_site(cli, args, reporter),
         Command::Check => check(cli, reporter),
+        Command::RemovePreviousOutput { dir } => {
+            crate::output::remove_previous(dir).map_err(|err| Failure::Other(err.into()))
+        }
         Command::Serve(args) => serve::run(&cli.root, args, reporter),
         Command::Decide(args) => decide::run(&cli.root, args, reporter),
         Command::New { dir } => {
@@ -180,6 +189,12 @@ fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Fa
         bar.finish_and_clear();
     }
     let built = built?;
+    if let Some(previous) = &built.previous_output {
+        remove_in_background(previous);
+    }
+    if args.timings {
+        print_stdout(&format!("{}\n", built.timings.to_json()))?;
+    }
     let k = &loaded.knowledge;
     let warnings = loaded.warnings.warning_count();
     reporter.info(&format!(
@@ -193,6 +208,25 @@ fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Fa
         plural(warnings)
     ));
     Ok(())
+}
+
+/// Deletes the swapped-out output in a detached process: on some disks removing thousands of
+/// files takes longer than the build itself, and nobody needs to wait for it.
+fn remove_in_background(previous: &Path) {
+    let spawned = std::env::current_exe().and_then(|exe| {
+        std::process::Command::new(exe)
+            .arg("remove-previous-output")
+            .arg(previous)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+    });
+    if spawned.is_err()
+        && let Err(err) = crate::output::remove_previous(previous)
+    {
+        tracing::warn!("{err}");
+    }
 }
 
 /// Template errors are located like knowledge errors; anything else is reported with causes.

@@ -274,8 +274,15 @@ fn hostile_text_never_becomes_live_markup() {
             );
         }
         let csp = Selector::parse("meta[http-equiv=Content-Security-Policy]").expect("s");
-        let policy = doc.select(&csp).next().and_then(|m| m.value().attr("content")).unwrap_or_default();
-        assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{path}: CSP {policy}");
+        let policy = doc
+            .select(&csp)
+            .next()
+            .and_then(|m| m.value().attr("content"))
+            .unwrap_or_default();
+        assert!(
+            policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"),
+            "{path}: CSP {policy}"
+        );
         let diagram = Selector::parse("svg.tree-diagram, svg.tree-diagram *").expect("s");
         let theme_svg: Vec<_> = doc.select(&diagram).map(|e| e.id()).collect();
         for element in doc.select(&all) {
@@ -342,6 +349,30 @@ fn failed_build_keeps_previous_output() {
         .filter(|n| n.starts_with(".public"))
         .collect();
     assert!(names.is_empty(), "staging left behind: {names:?}");
+}
+
+#[test]
+fn rebuilding_removes_the_previous_output_soon_after() {
+    let dir = site("");
+    build_ok(dir.path());
+    build_ok(dir.path());
+    let leftovers = || {
+        std::fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".public"))
+            .collect::<Vec<_>>()
+    };
+    let started = std::time::Instant::now();
+    while !leftovers().is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "still there: {:?}",
+            leftovers()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(dir.path().join("public/index.html").is_file());
 }
 
 #[test]

