@@ -10,6 +10,7 @@ pub mod build;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod embed;
 pub mod knowledge;
 pub mod markdown;
 pub mod output;
