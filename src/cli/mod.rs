@@ -13,6 +13,8 @@ use crate::build::{self, LoadOptions, Loaded, Target};
 use crate::config;
 use crate::diag::{Diagnostics, display_path};
 
+mod export;
+
 /// Compile structured TOML comparison facts into a static site with search, a decision tree,
 /// embeddable facts and a JSON API.
 #[derive(Debug, Parser)]
@@ -40,6 +42,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Validate the knowledge base and templates; report every problem; write nothing.
     Check,
+    /// Export a fact, a dimension's comparison or everything as a wiki table or as data.
+    Export(export::ExportArgs),
     /// Scaffold a new, valid knowledge base in DIR.
     New {
         /// The folder to create (must be empty or not exist).
@@ -64,6 +68,8 @@ enum Failure {
     Invalid(Diagnostics),
     /// Anything else that failed (exit code 1).
     Other(anyhow::Error),
+    /// The command line names something that does not exist (exit code 2).
+    Usage(String),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -94,6 +100,10 @@ pub fn main() -> ExitCode {
             );
             ExitCode::from(1)
         }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
         Err(Failure::Other(err)) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
@@ -111,6 +121,7 @@ fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
     match &cli.command {
         Command::Build(args) => build_site(cli, args, reporter),
         Command::Check => check(cli, reporter),
+        Command::Export(args) => export::run(cli, args, reporter),
         Command::New { dir } => {
             crate::scaffold::scaffold(dir)?;
             reporter.info(&format!(
