@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use crate::api;
 use crate::config::SiteConfig;
 use crate::diag::Diagnostics;
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{DiskSink, MemorySink, OutputError, Sink};
+use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
 use crate::render::{Page, RenderContext, RenderError, Templates, render_pages};
 use crate::text::RenderedText;
 use crate::theme::Theme;
@@ -152,7 +154,8 @@ pub fn build(
     let text = RenderedText::new(&loaded.knowledge);
     let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme);
     let pages = Page::all(&ctx);
-    let total = pages.len() + loaded.theme.static_files.len();
+    let embed_pages = EmbedPage::all(&ctx);
+    let total = pages.len() + embed_pages.len() + loaded.theme.static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
         progress(
@@ -161,6 +164,10 @@ pub fn build(
         )
     };
     let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
+    render_embed_pages(&ctx, &loaded.templates, &embed_pages, &sink, &tick)?;
+    // Stages that write their own API file list it here (the decision tree adds
+    // `api::Endpoint { name: "decision_tree", path: embed::paths::DECISION_TREE_API }`).
+    let data_files = api::write(&export_context(&ctx), &sink, &[])?;
     for (path, bytes) in &loaded.theme.static_files {
         sink.write(&format!("static/{path}"), bytes)?;
         tick();
@@ -178,7 +185,7 @@ pub fn build(
     timings.write = started.elapsed();
     Ok(Built {
         pages: page_count,
-        files: total,
+        files: total + data_files,
         output,
         memory,
         timings,

@@ -6,6 +6,7 @@
 //! once, [`render`] applies the theme's templates, [`output`] writes the result atomically, and
 //! [`build`] drives them for the front ends in [`cli`].
 
+pub mod api;
 pub mod build;
 pub mod cli;
 pub mod config;

@@ -1,6 +1,7 @@
 //! Rendering: the Tera templates of the theme, compiled once, applied to every page of the
 //! site in parallel, and written through the output sink.
 
+pub mod embeds;
 pub mod pages;
 pub mod views;
 

@@ -56,6 +56,8 @@ fn pages_fit_a_phone_in_light_and_dark() {
             "subjects/serverless/",
             "facts/run-duration/max-runtime/",
             "404.html",
+            "embed/facts/run-duration/max-runtime/",
+            "embed/dimensions/resource-configuration/",
         ],
     );
 }
