@@ -28,15 +28,26 @@ pub fn markdown_text(text: &str) -> String {
 pub fn wikitext_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in one_line(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '[' | ']' | '{' | '}' | '|' | '!' | '\'' | '~' | '_' | '=' => {
-                out.push_str(&format!("&#{};", u32::from(c)));
+        let reference = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '[' => "&#91;",
+            ']' => "&#93;",
+            '{' => "&#123;",
+            '}' => "&#125;",
+            '|' => "&#124;",
+            '!' => "&#33;",
+            '\'' => "&#39;",
+            '~' => "&#126;",
+            '_' => "&#95;",
+            '=' => "&#61;",
+            c => {
+                out.push(c);
+                continue;
             }
-            c => out.push(c),
-        }
+        };
+        out.push_str(reference);
     }
     out
 }
