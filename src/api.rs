@@ -23,34 +23,39 @@ pub struct Endpoint<'a> {
     pub path: &'a str,
 }
 
-/// Writes every API and oEmbed file; returns how many were written.
+/// Writes every API and oEmbed file; returns how many were written. The whole-site files
+/// (each written by one thread) are made while the per-dimension and per-subject files are
+/// written in parallel.
 pub fn write(
     ctx: &ExportContext<'_>,
     sink: &Sink,
     extra: &[Endpoint<'_>],
 ) -> Result<usize, OutputError> {
     let k = ctx.knowledge;
-    let whole = Selection::default();
-    sink.write(
-        paths::KNOWLEDGE_API,
-        export(ctx, &whole, Format::Json).as_bytes(),
-    )?;
-    sink.write(
-        paths::FACTS_CSV,
-        export(ctx, &whole, Format::Csv).as_bytes(),
-    )?;
     let by_subject = facts_by_subject(ctx);
-    let index = Index::new(ctx, extra, &by_subject);
-    sink.write(paths::INDEX_API, to_json(&index).as_bytes())?;
-    let dimensions: usize = (0..k.dimensions.len())
-        .into_par_iter()
-        .map(|d| write_dimension(ctx, sink, d))
-        .sum::<Result<usize, OutputError>>()?;
-    let subjects: usize = (0..k.subjects.len())
-        .into_par_iter()
-        .map(|s| write_subject(ctx, sink, s, &by_subject[s]))
-        .sum::<Result<usize, OutputError>>()?;
-    Ok(3 + dimensions + subjects)
+    let whole_site = || -> Result<usize, OutputError> {
+        let whole = Selection::default();
+        let knowledge = export(ctx, &whole, Format::Json);
+        sink.write(paths::KNOWLEDGE_API, knowledge.as_bytes())?;
+        let csv = export(ctx, &whole, Format::Csv);
+        sink.write(paths::FACTS_CSV, csv.as_bytes())?;
+        let index = Index::new(ctx, extra, &by_subject);
+        sink.write(paths::INDEX_API, to_json(&index).as_bytes())?;
+        Ok(3)
+    };
+    let parts = || -> Result<usize, OutputError> {
+        let dimensions = (0..k.dimensions.len())
+            .into_par_iter()
+            .map(|d| write_dimension(ctx, sink, d))
+            .sum::<Result<usize, OutputError>>()?;
+        let subjects = (0..k.subjects.len())
+            .into_par_iter()
+            .map(|s| write_subject(ctx, sink, s, &by_subject[s]))
+            .sum::<Result<usize, OutputError>>()?;
+        Ok(dimensions + subjects)
+    };
+    let (whole_site, parts) = rayon::join(whole_site, parts);
+    Ok(whole_site? + parts?)
 }
 
 /// A dimension's API and oEmbed files, and those of each of its facts.
@@ -233,6 +238,33 @@ impl Links {
     }
 }
 
+/// The URL of each per-fact, per-dimension and per-subject file, with `{dimension}`, `{fact}`
+/// and `{subject}` standing for ids.
+fn url_templates(ctx: &ExportContext<'_>) -> BTreeMap<&'static str, String> {
+    let url = |path: &str| ctx.config.absolute_url(path);
+    BTreeMap::from([
+        ("fact", url(&paths::fact_api("{dimension}", "{fact}"))),
+        (
+            "fact_embed",
+            url(&paths::fact_embed("{dimension}", "{fact}")),
+        ),
+        (
+            "fact_oembed",
+            url(&paths::fact_oembed("{dimension}", "{fact}")),
+        ),
+        ("dimension", url(&paths::dimension_api("{dimension}"))),
+        (
+            "dimension_embed",
+            url(&paths::dimension_embed("{dimension}")),
+        ),
+        (
+            "dimension_oembed",
+            url(&paths::dimension_oembed("{dimension}")),
+        ),
+        ("subject", url(&paths::subject_api("{subject}"))),
+    ])
+}
+
 /// `api/index.json`: every endpoint, the URL templates of per-fact files, and the dimensions
 /// and subjects with their files.
 #[derive(Serialize)]
@@ -265,33 +297,12 @@ impl<'a> Index<'a> {
             ("facts_csv", url(paths::FACTS_CSV)),
         ]);
         endpoints.extend(extra.iter().map(|e| (e.name, url(e.path))));
-        let templates = BTreeMap::from([
-            ("fact", url(&paths::fact_api("{dimension}", "{fact}"))),
-            (
-                "fact_embed",
-                url(&paths::fact_embed("{dimension}", "{fact}")),
-            ),
-            (
-                "fact_oembed",
-                url(&paths::fact_oembed("{dimension}", "{fact}")),
-            ),
-            ("dimension", url(&paths::dimension_api("{dimension}"))),
-            (
-                "dimension_embed",
-                url(&paths::dimension_embed("{dimension}")),
-            ),
-            (
-                "dimension_oembed",
-                url(&paths::dimension_oembed("{dimension}")),
-            ),
-            ("subject", url(&paths::subject_api("{subject}"))),
-        ]);
         Self {
             schema_version: SCHEMA_VERSION,
             generator: generator(),
             site: SiteDoc::new(ctx),
             endpoints,
-            templates,
+            templates: url_templates(ctx),
             dimensions: k
                 .dimensions
                 .iter()

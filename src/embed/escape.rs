@@ -133,26 +133,7 @@ pub fn xhtml_from_html(html: &str) -> String {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect();
-        let body = tag.trim_end_matches('>').trim_end_matches('/');
-        let mut fixed = String::with_capacity(tag.len() + 1);
-        let mut in_value = false;
-        for c in body.chars() {
-            match c {
-                '"' => in_value = !in_value,
-                '<' if in_value => {
-                    fixed.push_str("&lt;");
-                    continue;
-                }
-                '>' if in_value => {
-                    fixed.push_str("&gt;");
-                    continue;
-                }
-                _ => {}
-            }
-            fixed.push(c);
-        }
-        let fixed = fixed.replace("&nbsp;", "&#160;");
-        push_xml_chars(&mut out, &fixed);
+        push_xml_chars(&mut out, &escape_attribute_values(tag));
         out.push_str(if VOID.contains(&name.to_ascii_lowercase().as_str()) {
             "/>"
         } else {
@@ -161,6 +142,30 @@ pub fn xhtml_from_html(html: &str) -> String {
     }
     push_xml_chars(&mut out, &rest.replace("&nbsp;", "&#160;"));
     out
+}
+
+/// A tag without its closing `>` (or `/>`), with `<`, `>` and `&nbsp;` inside its quoted
+/// attribute values written as XML allows.
+fn escape_attribute_values(tag: &str) -> String {
+    let body = tag.trim_end_matches('>').trim_end_matches('/');
+    let mut fixed = String::with_capacity(tag.len() + 1);
+    let mut in_value = false;
+    for c in body.chars() {
+        match c {
+            '"' => in_value = !in_value,
+            '<' if in_value => {
+                fixed.push_str("&lt;");
+                continue;
+            }
+            '>' if in_value => {
+                fixed.push_str("&gt;");
+                continue;
+            }
+            _ => {}
+        }
+        fixed.push(c);
+    }
+    fixed.replace("&nbsp;", "&#160;")
 }
 
 /// The length of the tag at the start of `text` (which starts with `<`), up to and including

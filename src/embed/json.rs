@@ -383,32 +383,7 @@ fn load_dimension(doc: DimensionDoc<'_>, origin: &Origin) -> Result<Dimension, J
     let questions = doc
         .questions
         .into_iter()
-        .map(|q| Question {
-            id: q.id.into_owned(),
-            dimension: id.clone(),
-            text: q.text.into_owned(),
-            help: q.help.map(|t| t.markdown.into_owned()),
-            answers: q
-                .answers
-                .into_iter()
-                .map(|a| Answer {
-                    label: a.label.into_owned(),
-                    rules_out: a
-                        .rules_out
-                        .into_iter()
-                        .map(|r| located(r, origin))
-                        .collect(),
-                    favors: a
-                        .favors
-                        .into_iter()
-                        .map(|f| (located(f.subject, origin), f.weight))
-                        .collect(),
-                    because: a.because.into_iter().map(|b| located(b, origin)).collect(),
-                    origin: origin.clone(),
-                })
-                .collect(),
-            origin: origin.clone(),
-        })
+        .map(|q| load_question(q, &id, origin))
         .collect();
     Ok(Dimension {
         title: doc.title.into_owned(),
@@ -420,6 +395,35 @@ fn load_dimension(doc: DimensionDoc<'_>, origin: &Origin) -> Result<Dimension, J
         origin: origin.clone(),
         id,
     })
+}
+
+fn load_question(doc: QuestionDoc<'_>, dimension: &str, origin: &Origin) -> Question {
+    Question {
+        id: doc.id.into_owned(),
+        dimension: dimension.to_string(),
+        text: doc.text.into_owned(),
+        help: doc.help.map(|t| t.markdown.into_owned()),
+        answers: doc
+            .answers
+            .into_iter()
+            .map(|a| Answer {
+                label: a.label.into_owned(),
+                rules_out: a
+                    .rules_out
+                    .into_iter()
+                    .map(|r| located(r, origin))
+                    .collect(),
+                favors: a
+                    .favors
+                    .into_iter()
+                    .map(|f| (located(f.subject, origin), f.weight))
+                    .collect(),
+                because: a.because.into_iter().map(|b| located(b, origin)).collect(),
+                origin: origin.clone(),
+            })
+            .collect(),
+        origin: origin.clone(),
+    }
 }
 
 fn load_fact(doc: FactDoc<'_>, dimension: &str, origin: &Origin) -> Result<Fact, JsonError> {
