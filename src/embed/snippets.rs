@@ -130,7 +130,7 @@ pub fn iframe_html(ctx: &ExportContext<'_>, target: Target, table: &Table<'_>) -
 /// A rough height for the embed at [`EMBED_WIDTH`]: enough that most embeds need no scrolling
 /// in hosts that ignore the height message.
 pub fn estimated_height(table: &Table<'_>) -> u32 {
-    const LINE: usize = 22;
+    const LINE: usize = 24;
     let columns = table.columns.len().max(1);
     // Characters on one line of a column, at about 8 px a character beside the label column.
     let per_line = ((EMBED_WIDTH as usize - 160) / columns / 8).max(12);
@@ -154,7 +154,7 @@ pub fn estimated_height(table: &Table<'_>) -> u32 {
                 .max()
                 .unwrap_or(0)
                 .max(1);
-            16 + LINE * lines
+            20 + LINE * lines
         })
         .sum();
     let height = 140 + rows + 22 * table.sources.len();
