@@ -579,3 +579,14 @@ fn fact_pages_carry_every_snippet_with_attribution_and_sources() {
         "snippets are read-only text"
     );
 }
+
+#[test]
+fn snippets_are_text_without_javascript_and_copy_exactly_with_it() {
+    let dir = shipped_site();
+    build_with_base(dir.path());
+    run_script(
+        "snippets.mjs",
+        &dir.path().join("public"),
+        &["facts/run-duration/max-runtime/", "dimensions/pricing/"],
+    );
+}
