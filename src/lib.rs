@@ -4,7 +4,8 @@
 //! The stages, in the order data flows through them (see ARCHITECTURE.md): [`config`] and
 //! [`knowledge`] read the sources, [`validate`] checks them, [`text`] renders their Markdown
 //! once, [`render`] applies the theme's templates, [`output`] writes the result atomically, and
-//! [`build`] drives them for the front ends in [`cli`].
+//! [`build`] drives them for the front ends in [`cli`]. [`embed`] holds the wiki and export
+//! formats that pages, embeds, [`api`] (the static JSON API) and `versus export` share.
 
 pub mod api;
 pub mod build;
