@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use crate::api;
 use crate::config::SiteConfig;
 use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{DiskSink, MemorySink, OutputError, Sink};
+use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
 use crate::render::{Page, RenderContext, RenderError, Templates, render_pages};
 use crate::text::RenderedText;
 use crate::theme::Theme;
@@ -193,7 +195,8 @@ pub fn build(
     let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme)
         .with_tree(loaded.tree.as_ref());
     let pages = Page::all(&ctx);
-    let total = pages.len() + loaded.theme.static_files.len();
+    let embed_pages = EmbedPage::all(&ctx);
+    let total = pages.len() + embed_pages.len() + loaded.theme.static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
         progress(
@@ -202,11 +205,20 @@ pub fn build(
         )
     };
     let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
+    render_embed_pages(&ctx, &loaded.templates, &embed_pages, &sink, &tick)?;
+    let mut endpoints = Vec::new();
     if let Some(tree) = &loaded.tree {
         let json = crate::decide::json::tree_json(&loaded.knowledge, &text, tree);
-        let bytes = serde_json::to_vec_pretty(&json).expect("JSON values always serialize");
-        sink.write("api/decision-tree.json", &bytes)?;
+        sink.write(
+            crate::embed::paths::DECISION_TREE_API,
+            crate::embed::to_json(&json).as_bytes(),
+        )?;
+        endpoints.push(api::Endpoint {
+            name: "decision_tree",
+            path: crate::embed::paths::DECISION_TREE_API,
+        });
     }
+    let data_files = api::write(&export_context(&ctx), &sink, &endpoints)? + endpoints.len();
     for (path, bytes) in &loaded.theme.static_files {
         sink.write(&format!("static/{path}"), bytes)?;
         tick();
@@ -226,7 +238,7 @@ pub fn build(
     timings.commit = started.elapsed();
     Ok(Built {
         pages: page_count,
-        files: total,
+        files: total + data_files,
         output,
         memory,
         previous_output,

@@ -69,6 +69,20 @@ impl Sink {
     }
 }
 
+/// Writes one file so that readers see either its old content or the complete new one: the
+/// bytes go to a hidden file beside it, which is then renamed over it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = parent_of(path).join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes).map_err(io_error("write", &temporary))?;
+    std::fs::rename(&temporary, path).map_err(|err| {
+        let _ = std::fs::remove_file(&temporary);
+        io_error("replace", path)(err)
+    })
+}
+
 /// Output paths come from slugs, but a bug must never write outside the output folder.
 fn check_relative(path: &str) -> Result<(), OutputError> {
     let bad = path.is_empty()
@@ -347,6 +361,19 @@ mod tests {
         assert!(!output.join("old.html").exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(leftovers.len(), 1, "only public/ remains");
+    }
+
+    #[test]
+    fn atomic_write_replaces_a_file_and_leaves_nothing_beside_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.md");
+        std::fs::write(&path, "old").expect("write");
+        write_atomically(&path, b"new").expect("atomic write");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+        let missing = dir.path().join("no/such/folder/out.md");
+        let err = write_atomically(&missing, b"x").expect_err("no folder");
+        assert!(err.to_string().contains("out.md"), "{err}");
     }
 
     #[test]

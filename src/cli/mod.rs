@@ -16,6 +16,8 @@ use crate::build::{self, LoadOptions, Loaded, Target};
 use crate::config;
 use crate::diag::{Diagnostics, display_path};
 
+mod export;
+
 /// Compile structured TOML comparison facts into a static site with search, a decision tree,
 /// embeddable facts and a JSON API.
 #[derive(Debug, Parser)]
@@ -50,6 +52,8 @@ pub enum Command {
     /// Remove a previous output a build swapped out (run in the background by `build`).
     #[command(hide = true, name = "remove-previous-output")]
     RemovePreviousOutput { dir: PathBuf },
+    /// Export a fact, a dimension's comparison or everything as a wiki table or as data.
+    Export(export::ExportArgs),
     /// Scaffold a new, valid knowledge base in DIR.
     New {
         /// The folder to create (must be empty or not exist).
@@ -135,6 +139,7 @@ fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
         }
         Command::Serve(args) => serve::run(&cli.root, args, reporter),
         Command::Decide(args) => decide::run(&cli.root, args, reporter),
+        Command::Export(args) => export::run(cli, args, reporter),
         Command::New { dir } => {
             crate::scaffold::scaffold(dir)?;
             reporter.info(&format!(

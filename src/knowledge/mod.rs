@@ -1,5 +1,5 @@
 //! The knowledge model: subjects, dimensions, facts and questions as plain data, with look-ups
-//! by id. Loaded from TOML by [`load`]; knows nothing of HTML, templates or search.
+//! by id. Loaded from TOML by [`load()`]; knows nothing of HTML, templates or search.
 
 pub mod load;
 

@@ -3,6 +3,7 @@
 
 pub mod decide;
 pub mod diagram;
+pub mod embeds;
 pub mod pages;
 pub mod views;
 

@@ -175,6 +175,10 @@ struct PageMeta<'a> {
     breadcrumbs: Vec<Crumb>,
     verified: Verified,
     sources: Vec<&'a str>,
+    /// The page's JSON twin, relative to the site root.
+    json: Option<String>,
+    /// The page's oEmbed response (absolute), for discovery.
+    oembed: Option<String>,
 }
 
 fn render_page(
@@ -200,8 +204,14 @@ fn render_page(
         breadcrumbs: Vec::new(),
         verified: Verified::default(),
         sources: Vec::new(),
+        json: None,
+        oembed: None,
     };
-    let meta = fill_page(ctx, page, meta, &mut context);
+    let mut meta = fill_page(ctx, page, meta, &mut context);
+    (meta.json, meta.oembed) = super::embeds::twins(ctx, page);
+    if let Some(section) = super::embeds::EmbedSection::of(ctx, page) {
+        context.insert("embed", &section);
+    }
     context.insert("page", &meta);
     templates.render(page.template(), &context)
 }

@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 
-use crate::knowledge::{Dimension, Fact, FactIndex, FactValue, Knowledge, Subject};
+use crate::knowledge::{Dimension, Fact, FactIndex, Knowledge, Subject};
 use crate::text::RenderedText;
+pub use crate::text::{humanize_key, value_text};
 
 /// A link to a subject.
 #[derive(Debug, Serialize)]
@@ -101,37 +102,6 @@ impl<'a> FactCard<'a> {
             verified: fact.verified.map(|d| d.to_string()),
         }
     }
-}
-
-/// "900 s", "yes", "10240 MB": a fact's value as readers see it.
-pub fn value_text(fact: &Fact) -> Option<String> {
-    let value = match &fact.value.as_ref()?.value {
-        FactValue::Integer(n) => group_digits(*n),
-        other => other.to_string(),
-    };
-    Some(match &fact.unit {
-        Some(unit) => format!("{value}\u{a0}{}", unit.value),
-        None => value,
-    })
-}
-
-/// `10240` → "10,240": digits grouped from five digits up, so years stay as written.
-fn group_digits(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    if digits.len() < 5 {
-        return n.to_string();
-    }
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        grouped.push('-');
-    }
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
 }
 
 /// One cell of a comparison table: the facts of one subject in one row.
@@ -257,51 +227,6 @@ pub fn dimension_rows<'a>(
     rows
 }
 
-/// `max_runtime` → "Max runtime", `max_vcpus` → "Max vCPUs".
-pub fn humanize_key(key: &str) -> String {
-    const ACRONYMS: &[(&str, &str)] = &[
-        ("api", "API"),
-        ("aws", "AWS"),
-        ("az", "AZ"),
-        ("cpu", "CPU"),
-        ("cpus", "CPUs"),
-        ("gpu", "GPU"),
-        ("iam", "IAM"),
-        ("id", "ID"),
-        ("ip", "IP"),
-        ("os", "OS"),
-        ("sla", "SLA"),
-        ("url", "URL"),
-        ("vcpu", "vCPU"),
-        ("vcpus", "vCPUs"),
-        ("vpc", "VPC"),
-        ("tls", "TLS"),
-        ("sso", "SSO"),
-    ];
-    let words: Vec<String> = key
-        .split(['_', '-', ' '])
-        .filter(|w| !w.is_empty())
-        .enumerate()
-        .map(|(i, word)| {
-            match ACRONYMS
-                .iter()
-                .find(|(lower, _)| lower.eq_ignore_ascii_case(word))
-            {
-                Some((_, acronym)) => acronym.to_string(),
-                None if i == 0 => {
-                    let mut chars = word.chars();
-                    chars
-                        .next()
-                        .map(|c| c.to_uppercase().chain(chars).collect())
-                        .unwrap_or_default()
-                }
-                None => word.to_string(),
-            }
-        })
-        .collect();
-    words.join(" ")
-}
-
 /// The overview matrix: one row per dimension, one column per subject in `columns`.
 pub fn matrix<'a>(
     knowledge: &'a Knowledge,
@@ -383,24 +308,4 @@ pub fn sources<'f>(facts: impl IntoIterator<Item = &'f Fact>) -> Vec<&'f str> {
         .map(String::as_str)
         .filter(|s| seen.insert(*s))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn humanizes_keys() {
-        assert_eq!(humanize_key("max_runtime"), "Max runtime");
-        assert_eq!(humanize_key("pays-when-idle"), "Pays when idle");
-        assert_eq!(humanize_key("max_vcpus"), "Max vCPUs");
-        assert_eq!(humanize_key("cpu_allocation"), "CPU allocation");
-    }
-
-    #[test]
-    fn groups_digits_from_five_up() {
-        assert_eq!(group_digits(10240), "10,240");
-        assert_eq!(group_digits(-1234567), "-1,234,567");
-        assert_eq!(group_digits(2026), "2026");
-    }
 }

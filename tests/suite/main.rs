@@ -1,10 +1,13 @@
 //! Integration tests: one binary, a module per area (STYLE.md).
 
+mod api;
 mod browser;
 mod build;
 mod check;
 mod common;
 mod decide;
+mod embed;
+mod export;
 mod hostile_input;
 mod integrity;
 mod serve;

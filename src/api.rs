@@ -1,0 +1,363 @@
+//! The static data files: the JSON API under `api/` (the whole knowledge base, one file per
+//! dimension, subject and fact, every fact as CSV, and `index.json` listing the endpoints) and
+//! the oEmbed responses under `oembed/`. Written in parallel through the output sink, from the
+//! formats of [`crate::embed`]; the layout is in [`crate::embed::paths`].
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::embed::json::{DimensionDoc, FactDoc, SCHEMA_VERSION, SiteDoc, SubjectDoc};
+use crate::embed::snippets::{Target, oembed};
+use crate::embed::{ExportContext, Format, Selection, export, generator, paths, to_json};
+use crate::knowledge::FactIndex;
+use crate::output::{OutputError, Sink};
+
+/// An endpoint another stage writes (such as `decision_tree` → `api/decision-tree.json`), to
+/// be listed in `index.json`.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    pub name: &'a str,
+    /// Relative to the site root.
+    pub path: &'a str,
+}
+
+/// Writes every API and oEmbed file; returns how many were written. The whole-site files
+/// (each written by one thread) are made while the per-dimension and per-subject files are
+/// written in parallel.
+pub fn write(
+    ctx: &ExportContext<'_>,
+    sink: &Sink,
+    extra: &[Endpoint<'_>],
+) -> Result<usize, OutputError> {
+    let k = ctx.knowledge;
+    let by_subject = facts_by_subject(ctx);
+    let whole_site = || -> Result<usize, OutputError> {
+        let whole = Selection::default();
+        let knowledge = export(ctx, &whole, Format::Json);
+        sink.write(paths::KNOWLEDGE_API, knowledge.as_bytes())?;
+        let csv = export(ctx, &whole, Format::Csv);
+        sink.write(paths::FACTS_CSV, csv.as_bytes())?;
+        let index = Index::new(ctx, extra, &by_subject);
+        sink.write(paths::INDEX_API, to_json(&index).as_bytes())?;
+        Ok(3)
+    };
+    let parts = || -> Result<usize, OutputError> {
+        let dimensions = (0..k.dimensions.len())
+            .into_par_iter()
+            .map(|d| write_dimension(ctx, sink, d))
+            .sum::<Result<usize, OutputError>>()?;
+        let subjects = (0..k.subjects.len())
+            .into_par_iter()
+            .map(|s| write_subject(ctx, sink, s, &by_subject[s]))
+            .sum::<Result<usize, OutputError>>()?;
+        Ok(dimensions + subjects)
+    };
+    let (whole_site, parts) = rayon::join(whole_site, parts);
+    Ok(whole_site? + parts?)
+}
+
+/// A dimension's API and oEmbed files, and those of each of its facts.
+fn write_dimension(ctx: &ExportContext<'_>, sink: &Sink, d: usize) -> Result<usize, OutputError> {
+    let dimension = &ctx.knowledge.dimensions[d];
+    let file = DimensionFile {
+        schema_version: SCHEMA_VERSION,
+        dimension: DimensionDoc::new(ctx, d, |_| true, true),
+        subjects: (0..ctx.knowledge.subjects.len())
+            .map(|s| SubjectDoc::new(ctx, s))
+            .collect(),
+        links: Links::of(
+            ctx,
+            Some(Target::Dimension(d)),
+            &paths::dimension_page(&dimension.id),
+            &paths::dimension_api(&dimension.id),
+        ),
+    };
+    sink.write(
+        &paths::dimension_api(&dimension.id),
+        to_json(&file).as_bytes(),
+    )?;
+    let response = to_json(&oembed(ctx, Target::Dimension(d)));
+    sink.write(&paths::dimension_oembed(&dimension.id), response.as_bytes())?;
+    let facts = (0..dimension.facts.len())
+        .into_par_iter()
+        .map(|f| {
+            write_fact(
+                ctx,
+                sink,
+                FactIndex {
+                    dimension: d,
+                    fact: f,
+                },
+            )
+        })
+        .sum::<Result<usize, OutputError>>()?;
+    Ok(2 + facts)
+}
+
+/// A fact's API file and oEmbed response; the response is also written under each former id,
+/// since a static JSON file cannot redirect.
+fn write_fact(ctx: &ExportContext<'_>, sink: &Sink, at: FactIndex) -> Result<usize, OutputError> {
+    let k = ctx.knowledge;
+    let fact = k.fact_at(at);
+    let dimension = &k.dimensions[at.dimension];
+    let file = FactFile {
+        schema_version: SCHEMA_VERSION,
+        fact: FactDoc::new(ctx, at),
+        dimension: Reference {
+            id: &dimension.id,
+            name: &dimension.title,
+            page: ctx
+                .config
+                .absolute_url(&paths::dimension_page(&dimension.id)),
+        },
+        subjects: fact
+            .subjects
+            .iter()
+            .filter_map(|s| k.subject(&s.value))
+            .map(|s| Reference {
+                id: &s.id,
+                name: &s.name,
+                page: ctx.config.absolute_url(&paths::subject_page(&s.id)),
+            })
+            .collect(),
+        links: Links::of(
+            ctx,
+            Some(Target::Fact(at)),
+            &paths::fact_page(&fact.dimension, &fact.id),
+            &paths::fact_api(&fact.dimension, &fact.id),
+        ),
+    };
+    sink.write(
+        &paths::fact_api(&fact.dimension, &fact.id),
+        to_json(&file).as_bytes(),
+    )?;
+    let response = to_json(&oembed(ctx, Target::Fact(at)));
+    for id in std::iter::once(&fact.id).chain(fact.aliases.iter().map(|a| &a.value)) {
+        sink.write(
+            &paths::fact_oembed(&fact.dimension, id),
+            response.as_bytes(),
+        )?;
+    }
+    Ok(2 + fact.aliases.len())
+}
+
+fn write_subject(
+    ctx: &ExportContext<'_>,
+    sink: &Sink,
+    s: usize,
+    facts: &[FactIndex],
+) -> Result<usize, OutputError> {
+    let subject = &ctx.knowledge.subjects[s];
+    let file = SubjectFile {
+        schema_version: SCHEMA_VERSION,
+        subject: SubjectDoc::new(ctx, s),
+        facts: facts.iter().map(|&at| FactDoc::new(ctx, at)).collect(),
+        links: Links::of(
+            ctx,
+            None,
+            &paths::subject_page(&subject.id),
+            &paths::subject_api(&subject.id),
+        ),
+    };
+    sink.write(&paths::subject_api(&subject.id), to_json(&file).as_bytes())?;
+    Ok(1)
+}
+
+/// For each subject, the facts about it in display order: one pass over the model.
+fn facts_by_subject(ctx: &ExportContext<'_>) -> Vec<Vec<FactIndex>> {
+    let k = ctx.knowledge;
+    let mut by_subject = vec![Vec::new(); k.subjects.len()];
+    for (at, fact) in k.facts() {
+        for subject in &fact.subjects {
+            if let Some(s) = k.subject_position(&subject.value) {
+                by_subject[s].push(at);
+            }
+        }
+    }
+    by_subject
+}
+
+/// `api/dimensions/<id>.json`: the dimension with its facts and questions, and the subjects
+/// they name.
+#[derive(Serialize)]
+struct DimensionFile<'a> {
+    schema_version: u32,
+    dimension: DimensionDoc<'a>,
+    subjects: Vec<SubjectDoc<'a>>,
+    links: Links,
+}
+
+/// `api/subjects/<id>.json`: the subject and every fact about it.
+#[derive(Serialize)]
+struct SubjectFile<'a> {
+    schema_version: u32,
+    subject: SubjectDoc<'a>,
+    facts: Vec<FactDoc<'a>>,
+    links: Links,
+}
+
+/// `api/facts/<dimension>/<id>.json`: the fact, its dimension and subjects by name.
+#[derive(Serialize)]
+struct FactFile<'a> {
+    schema_version: u32,
+    fact: FactDoc<'a>,
+    dimension: Reference<'a>,
+    subjects: Vec<Reference<'a>>,
+    links: Links,
+}
+
+#[derive(Serialize)]
+struct Reference<'a> {
+    id: &'a str,
+    name: &'a str,
+    page: String,
+}
+
+/// The absolute URLs of a thing in every form the site offers.
+#[derive(Serialize)]
+struct Links {
+    page: String,
+    json: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oembed: Option<String>,
+}
+
+impl Links {
+    fn of(ctx: &ExportContext<'_>, target: Option<Target>, page: &str, json: &str) -> Self {
+        let url = |path: &str| ctx.config.absolute_url(path);
+        Self {
+            page: url(page),
+            json: url(json),
+            embed: target.map(|t| url(&t.embed_path(ctx))),
+            oembed: target.map(|t| url(&t.oembed_path(ctx))),
+        }
+    }
+}
+
+/// The URL of each per-fact, per-dimension and per-subject file, with `{dimension}`, `{fact}`
+/// and `{subject}` standing for ids.
+fn url_templates(ctx: &ExportContext<'_>) -> BTreeMap<&'static str, String> {
+    let url = |path: &str| ctx.config.absolute_url(path);
+    BTreeMap::from([
+        ("fact", url(&paths::fact_api("{dimension}", "{fact}"))),
+        (
+            "fact_embed",
+            url(&paths::fact_embed("{dimension}", "{fact}")),
+        ),
+        (
+            "fact_oembed",
+            url(&paths::fact_oembed("{dimension}", "{fact}")),
+        ),
+        ("dimension", url(&paths::dimension_api("{dimension}"))),
+        (
+            "dimension_embed",
+            url(&paths::dimension_embed("{dimension}")),
+        ),
+        (
+            "dimension_oembed",
+            url(&paths::dimension_oembed("{dimension}")),
+        ),
+        ("subject", url(&paths::subject_api("{subject}"))),
+    ])
+}
+
+/// `api/index.json`: every endpoint, the URL templates of per-fact files, and the dimensions
+/// and subjects with their files.
+#[derive(Serialize)]
+struct Index<'a> {
+    schema_version: u32,
+    generator: &'static str,
+    site: SiteDoc<'a>,
+    endpoints: BTreeMap<&'a str, String>,
+    templates: BTreeMap<&'static str, String>,
+    dimensions: Vec<IndexEntry<'a>>,
+    subjects: Vec<IndexEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct IndexEntry<'a> {
+    id: &'a str,
+    name: &'a str,
+    json: String,
+    page: String,
+    facts: usize,
+}
+
+impl<'a> Index<'a> {
+    fn new(ctx: &ExportContext<'a>, extra: &[Endpoint<'a>], by_subject: &[Vec<FactIndex>]) -> Self {
+        let k = ctx.knowledge;
+        let url = |path: &str| ctx.config.absolute_url(path);
+        let mut endpoints = BTreeMap::from([
+            ("index", url(paths::INDEX_API)),
+            ("knowledge", url(paths::KNOWLEDGE_API)),
+            ("facts_csv", url(paths::FACTS_CSV)),
+        ]);
+        endpoints.extend(extra.iter().map(|e| (e.name, url(e.path))));
+        Self {
+            schema_version: SCHEMA_VERSION,
+            generator: generator(),
+            site: SiteDoc::new(ctx),
+            endpoints,
+            templates: url_templates(ctx),
+            dimensions: k
+                .dimensions
+                .iter()
+                .map(|d| IndexEntry {
+                    id: &d.id,
+                    name: &d.title,
+                    json: url(&paths::dimension_api(&d.id)),
+                    page: url(&paths::dimension_page(&d.id)),
+                    facts: d.facts.len(),
+                })
+                .collect(),
+            subjects: k
+                .subjects
+                .iter()
+                .zip(by_subject)
+                .map(|(s, facts)| IndexEntry {
+                    id: &s.id,
+                    name: &s.name,
+                    json: url(&paths::subject_api(&s.id)),
+                    page: url(&paths::subject_page(&s.id)),
+                    facts: facts.len(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SiteConfig;
+    use crate::knowledge::Knowledge;
+    use crate::text::RenderedText;
+
+    #[test]
+    fn lists_other_stages_endpoints_only_when_given() {
+        let config = SiteConfig::parse("site.toml".as_ref(), "title = \"T\"\n")
+            .unwrap_or_else(|_| panic!("valid configuration"));
+        let knowledge = Knowledge::new(Vec::new(), Vec::new());
+        let text = RenderedText::new(&knowledge);
+        let ctx = ExportContext {
+            config: &config,
+            knowledge: &knowledge,
+            text: &text,
+        };
+        let bare = Index::new(&ctx, &[], &[]);
+        assert!(!bare.endpoints.contains_key("decision_tree"));
+        let tree = Endpoint {
+            name: "decision_tree",
+            path: paths::DECISION_TREE_API,
+        };
+        let with_tree = Index::new(&ctx, &[tree], &[]);
+        assert_eq!(
+            with_tree.endpoints.get("decision_tree").map(String::as_str),
+            Some("/api/decision-tree.json")
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Escaping for each export format, so that knowledge text (untrusted, DESIGN.md's trust model)
+//! stays text in every wiki it is pasted into: it can never open a table cell, a template, a
+//! link, a tag or a formula.
+
+/// Plain text for a GitHub-flavoured Markdown table cell or paragraph: one line, with every
+/// character that Markdown, GFM tables or GitHub's math and HTML could read as syntax
+/// backslash-escaped (or, for `<` and `>`, written as entities so no raw HTML survives).
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in one_line(text).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '!' | '$' | '#' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text for MediaWiki wikitext: table and template syntax (`|`, `!`, `{{`), links
+/// (`[[`, `[`), tags (`<`), quotes (`''`), signatures (`~~~`) and magic words (`__TOC__`) are
+/// written as character references, which MediaWiki shows as the characters themselves.
+pub fn wikitext_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in one_line(text).chars() {
+        let reference = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '[' => "&#91;",
+            ']' => "&#93;",
+            '{' => "&#123;",
+            '}' => "&#125;",
+            '|' => "&#124;",
+            '!' => "&#33;",
+            '\'' => "&#39;",
+            '~' => "&#126;",
+            '_' => "&#95;",
+            '=' => "&#61;",
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(reference);
+    }
+    out
+}
+
+/// Text for XML and HTML (Confluence storage format, HTML snippets): the five special
+/// characters as entities, and characters XML 1.0 does not allow dropped.
+pub fn xml_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars().filter(|&c| is_xml_char(c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A URL for a Markdown link destination or a wikitext external link: characters that could
+/// end the link or start markup are percent-encoded. URLs reaching here were checked to be
+/// http(s) when loaded (or come from the trusted `base_url`).
+pub fn url(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        if c.is_whitespace() || c.is_control() || "\"'<>()[]{}|\\^`".contains(c) {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break, and,
+/// against formula injection (DESIGN.md), prefixed with `'` and quoted when it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return, unless it is a plain number.
+pub fn csv_field(field: &str) -> String {
+    let formula = field.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(field);
+    let text = if formula {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    };
+    if formula || text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// `-12`, `3.5`, `-0.25`: numbers that spreadsheets read as numbers, never as formulas.
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.chars().all(|c| c.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Sanitized HTML (ammonia's output) as well-formed XHTML for Confluence's storage format:
+/// void elements closed (`<br/>`), `<` and `>` escaped inside attribute values, `&nbsp;`
+/// as a numeric reference (XML knows only five named entities), and characters XML does not
+/// allow dropped. The input is already safe; this only changes its syntax.
+pub fn xhtml_from_html(html: &str) -> String {
+    const VOID: &[&str] = &["area", "br", "col", "hr", "img", "wbr"];
+    let mut out = String::with_capacity(html.len() + 16);
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        push_xml_chars(&mut out, &rest[..start].replace("&nbsp;", "&#160;"));
+        rest = &rest[start..];
+        let end = tag_end(rest);
+        let tag = &rest[..end];
+        rest = &rest[end..];
+        let name: String = tag[1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        push_xml_chars(&mut out, &escape_attribute_values(tag));
+        out.push_str(if VOID.contains(&name.to_ascii_lowercase().as_str()) {
+            "/>"
+        } else {
+            ">"
+        });
+    }
+    push_xml_chars(&mut out, &rest.replace("&nbsp;", "&#160;"));
+    out
+}
+
+/// A tag without its closing `>` (or `/>`), with `<`, `>` and `&nbsp;` inside its quoted
+/// attribute values written as XML allows.
+fn escape_attribute_values(tag: &str) -> String {
+    let body = tag.trim_end_matches('>').trim_end_matches('/');
+    let mut fixed = String::with_capacity(tag.len() + 1);
+    let mut in_value = false;
+    for c in body.chars() {
+        match c {
+            '"' => in_value = !in_value,
+            '<' if in_value => {
+                fixed.push_str("&lt;");
+                continue;
+            }
+            '>' if in_value => {
+                fixed.push_str("&gt;");
+                continue;
+            }
+            _ => {}
+        }
+        fixed.push(c);
+    }
+    fixed.replace("&nbsp;", "&#160;")
+}
+
+/// The length of the tag at the start of `text` (which starts with `<`), up to and including
+/// the `>` that is outside a double-quoted attribute value.
+fn tag_end(text: &str) -> usize {
+    let mut in_value = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => in_value = !in_value,
+            '>' if !in_value => return i + 1,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+fn push_xml_chars(out: &mut String, text: &str) {
+    out.extend(text.chars().filter(|&c| is_xml_char(c)));
+}
+
+/// The characters XML 1.0 allows in a document.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Line breaks and runs of whitespace as single spaces: a table cell is one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_text_cannot_break_out_of_a_cell() {
+        assert_eq!(
+            markdown_text("a | b\nc <script> *x* [l](u)"),
+            "a \\| b c &lt;script&gt; \\*x\\* \\[l\\](u)"
+        );
+    }
+
+    #[test]
+    fn wikitext_text_neutralises_markup() {
+        let escaped = wikitext_text("{{tpl}} [[Link]] a|b <b> '''x''' ~~~~ __TOC__");
+        for bad in ["{{", "[[", "|", "<", "''", "~~", "__"] {
+            assert!(!escaped.contains(bad), "{bad} in {escaped}");
+        }
+    }
+
+    #[test]
+    fn urls_lose_characters_that_end_links() {
+        assert_eq!(
+            url("https://e.com/?q='x'(y)[z] w"),
+            "https://e.com/?q=%27x%27%28y%29%5Bz%5D%20w"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_formulas_but_not_numbers() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_field("+1+1"), "\"'+1+1\"");
+        assert_eq!(csv_field("-12.5"), "-12.5");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn xhtml_closes_void_elements_and_escapes_attributes() {
+        assert_eq!(
+            xhtml_from_html("a<br>b<img alt=\"x>y<z\" src=\"u\">&nbsp;<p>c</p>"),
+            "a<br/>b<img alt=\"x&gt;y&lt;z\" src=\"u\"/>&#160;<p>c</p>"
+        );
+    }
+
+    #[test]
+    fn xml_text_drops_characters_xml_forbids() {
+        assert_eq!(xml_text("a\u{1}<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+    }
+}

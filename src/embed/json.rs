@@ -1,0 +1,542 @@
+//! The JSON form of the knowledge base, schema version 1: what `versus export --format json`
+//! prints and the static API serves, and what [`load`] reads back into the same knowledge.
+//!
+//! Every text written in Markdown is an object with the `markdown` source, the rendered and
+//! sanitized `html` and the plain `text`; `page` fields are absolute permalinks. Both are
+//! derived, so [`load`] reads only the Markdown. Ordering follows the site: subjects as
+//! authored, dimensions in display order, facts and questions as authored.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{ExportContext, paths};
+use crate::diag::SourceFile;
+use crate::knowledge::{
+    Answer, Date, Dimension, Fact, FactIndex, FactValue, Knowledge, Question, Subject,
+};
+use crate::text::Text;
+use crate::tomlread::{Located, Origin};
+
+/// The version of the JSON layout; raised on any change that could break a reader.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A Markdown text with its rendered forms.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TextDoc<'a> {
+    pub markdown: Cow<'a, str>,
+    /// Sanitized HTML (derived; ignored when loading).
+    #[serde(default)]
+    pub html: Cow<'a, str>,
+    /// Plain text without markup (derived; ignored when loading).
+    #[serde(default)]
+    pub text: Cow<'a, str>,
+}
+
+impl<'a> TextDoc<'a> {
+    fn new(markdown: &'a str, rendered: &'a Text) -> Self {
+        Self {
+            markdown: Cow::Borrowed(markdown),
+            html: Cow::Borrowed(&rendered.html),
+            text: Cow::Borrowed(&rendered.plain),
+        }
+    }
+
+    fn optional(markdown: Option<&'a String>, rendered: &'a Text) -> Option<Self> {
+        markdown.map(|m| Self::new(m, rendered))
+    }
+}
+
+/// The site the data comes from (informational; not loaded back).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SiteDoc<'a> {
+    pub title: Cow<'a, str>,
+    pub description: Option<Cow<'a, str>>,
+    pub base_url: Cow<'a, str>,
+    pub language: Cow<'a, str>,
+}
+
+/// A whole knowledge base, or the part of it an export selected.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KnowledgeDoc<'a> {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub generator: Cow<'a, str>,
+    pub site: Option<SiteDoc<'a>>,
+    pub subjects: Vec<SubjectDoc<'a>>,
+    pub dimensions: Vec<DimensionDoc<'a>>,
+}
+
+/// A subject.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SubjectDoc<'a> {
+    pub id: Cow<'a, str>,
+    pub name: Cow<'a, str>,
+    #[serde(default)]
+    pub aka: Vec<Cow<'a, str>>,
+    pub summary: Option<TextDoc<'a>>,
+    /// The subject's own site, from subjects.toml.
+    pub url: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub page: Cow<'a, str>,
+}
+
+/// A dimension with its facts and questions.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DimensionDoc<'a> {
+    pub id: Cow<'a, str>,
+    pub title: Cow<'a, str>,
+    pub summary: Option<TextDoc<'a>>,
+    pub order: Option<i64>,
+    #[serde(default)]
+    pub tags: Vec<Cow<'a, str>>,
+    #[serde(default)]
+    pub page: Cow<'a, str>,
+    #[serde(default)]
+    pub facts: Vec<FactDoc<'a>>,
+    #[serde(default)]
+    pub questions: Vec<QuestionDoc<'a>>,
+}
+
+/// A fact. `value` is a JSON number, boolean or string as `value_type` says.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FactDoc<'a> {
+    pub id: Cow<'a, str>,
+    /// `dimension/id` (derived).
+    #[serde(default)]
+    pub global_id: Cow<'a, str>,
+    pub dimension: Cow<'a, str>,
+    pub subjects: Vec<Cow<'a, str>>,
+    #[serde(default)]
+    pub shared: bool,
+    pub statement: TextDoc<'a>,
+    pub key: Option<Cow<'a, str>>,
+    pub value: Option<serde_json::Value>,
+    /// `integer`, `float`, `bool` or `string`; null when there is no value.
+    pub value_type: Option<Cow<'a, str>>,
+    pub unit: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub sources: Vec<Cow<'a, str>>,
+    #[serde(default)]
+    pub tags: Vec<Cow<'a, str>>,
+    /// `YYYY-MM-DD`.
+    pub verified: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub aliases: Vec<Cow<'a, str>>,
+    #[serde(default)]
+    pub page: Cow<'a, str>,
+}
+
+/// A decision question.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct QuestionDoc<'a> {
+    pub id: Cow<'a, str>,
+    pub text: Cow<'a, str>,
+    pub help: Option<TextDoc<'a>>,
+    pub answers: Vec<AnswerDoc<'a>>,
+}
+
+/// One answer and its effect.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AnswerDoc<'a> {
+    pub label: Cow<'a, str>,
+    #[serde(default)]
+    pub rules_out: Vec<Cow<'a, str>>,
+    /// In authored order.
+    #[serde(default)]
+    pub favors: Vec<FavorDoc<'a>>,
+    /// Global fact ids (`dimension/fact`).
+    #[serde(default)]
+    pub because: Vec<Cow<'a, str>>,
+}
+
+/// A soft preference for a subject.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FavorDoc<'a> {
+    pub subject: Cow<'a, str>,
+    pub weight: u32,
+}
+
+fn cows(items: &[String]) -> Vec<Cow<'_, str>> {
+    items.iter().map(|s| Cow::Borrowed(s.as_str())).collect()
+}
+
+impl<'a> SiteDoc<'a> {
+    /// The site's identity from its configuration.
+    pub fn new(ctx: &ExportContext<'a>) -> Self {
+        Self {
+            title: Cow::Borrowed(&ctx.config.title),
+            description: ctx.config.description.as_deref().map(Cow::Borrowed),
+            base_url: Cow::Borrowed(&ctx.config.base_url),
+            language: Cow::Borrowed(&ctx.config.language),
+        }
+    }
+}
+
+impl<'a> SubjectDoc<'a> {
+    /// The subject at a position in subjects.toml.
+    pub fn new(ctx: &ExportContext<'a>, position: usize) -> Self {
+        let subject = &ctx.knowledge.subjects[position];
+        Self {
+            id: Cow::Borrowed(&subject.id),
+            name: Cow::Borrowed(&subject.name),
+            aka: cows(&subject.aka),
+            summary: TextDoc::optional(
+                subject.summary.as_ref(),
+                &ctx.text.subject_summaries[position],
+            ),
+            url: subject.url.as_deref().map(Cow::Borrowed),
+            page: Cow::Owned(ctx.config.absolute_url(&paths::subject_page(&subject.id))),
+        }
+    }
+}
+
+impl<'a> DimensionDoc<'a> {
+    /// A dimension with the facts `keep` accepts, and its questions when `questions` is set.
+    pub fn new(
+        ctx: &ExportContext<'a>,
+        d: usize,
+        keep: impl Fn(FactIndex) -> bool,
+        questions: bool,
+    ) -> Self {
+        let dimension = &ctx.knowledge.dimensions[d];
+        let facts = (0..dimension.facts.len())
+            .map(|f| FactIndex {
+                dimension: d,
+                fact: f,
+            })
+            .filter(|&at| keep(at))
+            .map(|at| FactDoc::new(ctx, at))
+            .collect();
+        let questions = if questions {
+            (0..dimension.questions.len())
+                .map(|q| QuestionDoc::new(ctx, d, q))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            id: Cow::Borrowed(&dimension.id),
+            title: Cow::Borrowed(&dimension.title),
+            summary: TextDoc::optional(
+                dimension.summary.as_ref(),
+                &ctx.text.dimension_summaries[d],
+            ),
+            order: dimension.order,
+            tags: cows(&dimension.tags),
+            page: Cow::Owned(
+                ctx.config
+                    .absolute_url(&paths::dimension_page(&dimension.id)),
+            ),
+            facts,
+            questions,
+        }
+    }
+}
+
+impl<'a> FactDoc<'a> {
+    /// The fact at a position.
+    pub fn new(ctx: &ExportContext<'a>, at: FactIndex) -> Self {
+        let fact = ctx.knowledge.fact_at(at);
+        let value = fact.value.as_ref().map(|v| &v.value);
+        Self {
+            id: Cow::Borrowed(&fact.id),
+            global_id: Cow::Owned(fact.global_id()),
+            dimension: Cow::Borrowed(&fact.dimension),
+            subjects: fact
+                .subjects
+                .iter()
+                .map(|s| Cow::Borrowed(s.value.as_str()))
+                .collect(),
+            shared: fact.shared,
+            statement: TextDoc::new(&fact.statement, ctx.text.statement(at)),
+            key: fact.key.as_ref().map(|k| Cow::Borrowed(k.value.as_str())),
+            value: value.map(value_json),
+            value_type: value.map(|v| Cow::Borrowed(v.type_name())),
+            unit: fact.unit.as_ref().map(|u| Cow::Borrowed(u.value.as_str())),
+            sources: cows(&fact.sources),
+            tags: cows(&fact.tags),
+            verified: fact.verified.map(|d| Cow::Owned(d.to_string())),
+            aliases: fact
+                .aliases
+                .iter()
+                .map(|a| Cow::Borrowed(a.value.as_str()))
+                .collect(),
+            page: Cow::Owned(
+                ctx.config
+                    .absolute_url(&paths::fact_page(&fact.dimension, &fact.id)),
+            ),
+        }
+    }
+}
+
+fn value_json(value: &FactValue) -> serde_json::Value {
+    match value {
+        FactValue::Integer(i) => serde_json::Value::from(*i),
+        FactValue::Float(f) => serde_json::Value::from(*f),
+        FactValue::Bool(b) => serde_json::Value::from(*b),
+        FactValue::String(s) => serde_json::Value::from(s.as_str()),
+    }
+}
+
+impl<'a> QuestionDoc<'a> {
+    fn new(ctx: &ExportContext<'a>, d: usize, q: usize) -> Self {
+        let question = &ctx.knowledge.dimensions[d].questions[q];
+        Self {
+            id: Cow::Borrowed(&question.id),
+            text: Cow::Borrowed(&question.text),
+            help: TextDoc::optional(question.help.as_ref(), &ctx.text.question_help[d][q]),
+            answers: question
+                .answers
+                .iter()
+                .map(|a| AnswerDoc {
+                    label: Cow::Borrowed(&a.label),
+                    rules_out: a
+                        .rules_out
+                        .iter()
+                        .map(|r| Cow::Borrowed(r.value.as_str()))
+                        .collect(),
+                    favors: a
+                        .favors
+                        .iter()
+                        .map(|(subject, weight)| FavorDoc {
+                            subject: Cow::Borrowed(&subject.value),
+                            weight: *weight,
+                        })
+                        .collect(),
+                    because: a
+                        .because
+                        .iter()
+                        .map(|b| Cow::Borrowed(b.value.as_str()))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Why a JSON document could not be loaded as knowledge.
+#[derive(Debug, Error)]
+pub enum JsonError {
+    #[error("not a versus knowledge document: {0}")]
+    Syntax(#[from] serde_json::Error),
+    #[error("schema_version {found} is not supported (this versus reads version {SCHEMA_VERSION})")]
+    Version { found: u32 },
+    #[error("{at}: {message}")]
+    Invalid { at: String, message: String },
+}
+
+/// Reads a knowledge document (as exported, schema version 1) back into the model. Derived
+/// fields (`html`, `text`, `page`, `global_id`) are ignored; places in the model point at the
+/// document as a whole, since JSON keeps no spans.
+pub fn load(json: &str) -> Result<Knowledge, JsonError> {
+    let doc: KnowledgeDoc<'_> = serde_json::from_str(json)?;
+    if doc.schema_version != SCHEMA_VERSION {
+        return Err(JsonError::Version {
+            found: doc.schema_version,
+        });
+    }
+    let origin = Origin {
+        file: Arc::new(SourceFile::new("knowledge.json".into(), "")),
+        span: 0..0,
+    };
+    let subjects = doc
+        .subjects
+        .into_iter()
+        .map(|s| Subject {
+            id: s.id.into_owned(),
+            name: s.name.into_owned(),
+            aka: owned(s.aka),
+            summary: s.summary.map(|t| t.markdown.into_owned()),
+            url: s.url.map(Cow::into_owned),
+            origin: origin.clone(),
+        })
+        .collect();
+    let dimensions = doc
+        .dimensions
+        .into_iter()
+        .map(|d| load_dimension(d, &origin))
+        .collect::<Result<_, _>>()?;
+    Ok(Knowledge::new(subjects, dimensions))
+}
+
+fn owned(items: Vec<Cow<'_, str>>) -> Vec<String> {
+    items.into_iter().map(Cow::into_owned).collect()
+}
+
+fn located(value: Cow<'_, str>, origin: &Origin) -> Located<String> {
+    Located {
+        value: value.into_owned(),
+        origin: origin.clone(),
+    }
+}
+
+fn load_dimension(doc: DimensionDoc<'_>, origin: &Origin) -> Result<Dimension, JsonError> {
+    let id = doc.id.into_owned();
+    let facts = doc
+        .facts
+        .into_iter()
+        .map(|f| load_fact(f, &id, origin))
+        .collect::<Result<_, _>>()?;
+    let questions = doc
+        .questions
+        .into_iter()
+        .map(|q| load_question(q, &id, origin))
+        .collect();
+    Ok(Dimension {
+        title: doc.title.into_owned(),
+        summary: doc.summary.map(|t| t.markdown.into_owned()),
+        order: doc.order,
+        tags: owned(doc.tags),
+        facts,
+        questions,
+        origin: origin.clone(),
+        id,
+    })
+}
+
+fn load_question(doc: QuestionDoc<'_>, dimension: &str, origin: &Origin) -> Question {
+    Question {
+        id: doc.id.into_owned(),
+        dimension: dimension.to_string(),
+        text: doc.text.into_owned(),
+        help: doc.help.map(|t| t.markdown.into_owned()),
+        answers: doc
+            .answers
+            .into_iter()
+            .map(|a| Answer {
+                label: a.label.into_owned(),
+                rules_out: a
+                    .rules_out
+                    .into_iter()
+                    .map(|r| located(r, origin))
+                    .collect(),
+                favors: a
+                    .favors
+                    .into_iter()
+                    .map(|f| (located(f.subject, origin), f.weight))
+                    .collect(),
+                because: a.because.into_iter().map(|b| located(b, origin)).collect(),
+                origin: origin.clone(),
+            })
+            .collect(),
+        origin: origin.clone(),
+    }
+}
+
+fn load_fact(doc: FactDoc<'_>, dimension: &str, origin: &Origin) -> Result<Fact, JsonError> {
+    let at = format!("fact `{dimension}/{}`", doc.id);
+    let invalid = |message: String| JsonError::Invalid {
+        at: at.clone(),
+        message,
+    };
+    let value = match (doc.value, doc.value_type.as_deref()) {
+        (None | Some(serde_json::Value::Null), _) => None,
+        (Some(value), kind) => Some(fact_value(value, kind).map_err(invalid)?),
+    };
+    let verified = doc
+        .verified
+        .map(|d| parse_date(&d).ok_or_else(|| invalid(format!("`verified` `{d}` is not a date"))))
+        .transpose()?;
+    Ok(Fact {
+        id: doc.id.into_owned(),
+        dimension: dimension.to_string(),
+        subjects: doc
+            .subjects
+            .into_iter()
+            .map(|s| located(s, origin))
+            .collect(),
+        shared: doc.shared,
+        statement: doc.statement.markdown.into_owned(),
+        key: doc.key.map(|k| located(k, origin)),
+        value: value.map(|value| Located {
+            value,
+            origin: origin.clone(),
+        }),
+        unit: doc.unit.map(|u| located(u, origin)),
+        sources: owned(doc.sources),
+        tags: owned(doc.tags),
+        verified,
+        aliases: doc
+            .aliases
+            .into_iter()
+            .map(|a| located(a, origin))
+            .collect(),
+        origin: origin.clone(),
+    })
+}
+
+/// A JSON value as the typed value `value_type` names (inferred from the JSON when absent).
+fn fact_value(value: serde_json::Value, kind: Option<&str>) -> Result<FactValue, String> {
+    use serde_json::Value;
+    let found = match (kind, value) {
+        (Some("integer") | None, Value::Number(n)) if n.is_i64() => {
+            n.as_i64().map(FactValue::Integer)
+        }
+        (Some("float") | None, Value::Number(n)) => n.as_f64().map(FactValue::Float),
+        (Some("bool") | None, Value::Bool(b)) => Some(FactValue::Bool(b)),
+        (Some("string") | None, Value::String(s)) => Some(FactValue::String(s)),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        format!(
+            "`value` does not match `value_type` {}",
+            kind.unwrap_or("(none)")
+        )
+    })
+}
+
+/// `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Option<Date> {
+    let mut parts = text.splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates_as_written() {
+        assert_eq!(
+            parse_date("2026-11-01"),
+            Some(Date {
+                year: 2026,
+                month: 11,
+                day: 1
+            })
+        );
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn reads_values_by_their_type() {
+        use serde_json::json;
+        assert_eq!(
+            fact_value(json!(900), Some("integer")),
+            Ok(FactValue::Integer(900))
+        );
+        assert_eq!(
+            fact_value(json!(900), Some("float")),
+            Ok(FactValue::Float(900.0))
+        );
+        assert_eq!(
+            fact_value(json!("x"), Some("string")),
+            Ok(FactValue::String("x".into()))
+        );
+        assert!(fact_value(json!("x"), Some("integer")).is_err());
+    }
+
+    #[test]
+    fn refuses_other_schema_versions() {
+        let err = load(r#"{"schema_version": 2, "site": null, "subjects": [], "dimensions": []}"#)
+            .expect_err("version 2");
+        assert!(matches!(err, JsonError::Version { found: 2 }), "{err}");
+    }
+}

@@ -1,0 +1,294 @@
+//! Wiki and export formats: a fact or a dimension's comparison table as GitHub Markdown,
+//! MediaWiki wikitext, Confluence storage format and HTML, and the knowledge base as JSON and
+//! CSV. Everything is built from the model and its [`RenderedText`] (Markdown is never
+//! rendered again) and serves the "embed this" snippets, the oEmbed responses, the static API
+//! and `versus export` alike. Knows nothing of templates or of the command line.
+
+pub mod csv;
+pub mod escape;
+pub mod json;
+pub mod paths;
+pub mod snippets;
+pub mod table;
+pub mod wiki;
+
+use thiserror::Error;
+
+use crate::config::SiteConfig;
+use crate::knowledge::{Fact, FactIndex, Knowledge};
+use crate::text::RenderedText;
+use table::Table;
+use wiki::Wiki;
+
+/// What every format reads: the site's configuration (for absolute links), the model and its
+/// rendered text.
+#[derive(Clone, Copy)]
+pub struct ExportContext<'a> {
+    pub config: &'a SiteConfig,
+    pub knowledge: &'a Knowledge,
+    pub text: &'a RenderedText,
+}
+
+/// An export format of `versus export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A GitHub-flavoured Markdown table.
+    Markdown,
+    /// A MediaWiki `wikitable`.
+    Wikitext,
+    /// Confluence storage format (XHTML).
+    Confluence,
+    /// A plain HTML table.
+    Html,
+    /// The JSON knowledge document ([`json::KnowledgeDoc`]); loads back with [`json::load`].
+    Json,
+    /// One row per fact ([`csv::COLUMNS`]).
+    Csv,
+}
+
+/// The part of the knowledge base to export; `None` means no restriction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// A dimension's position.
+    pub dimension: Option<usize>,
+    /// A subject's position in subjects.toml: only facts about it, only its column.
+    pub subject: Option<usize>,
+    /// One fact.
+    pub fact: Option<FactIndex>,
+}
+
+/// An id on the command line that names nothing, or names things that do not go together.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SelectionError {
+    #[error("unknown {what} `{id}`; {hint}")]
+    Unknown {
+        what: &'static str,
+        id: String,
+        hint: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl Selection {
+    /// Resolves ids as users type them: a dimension id, a subject id, and a fact as
+    /// `dimension/fact`, a former id (alias) of one, or a fact id alone when `dimension` is
+    /// given or only one dimension has it.
+    pub fn resolve(
+        knowledge: &Knowledge,
+        dimension: Option<&str>,
+        subject: Option<&str>,
+        fact: Option<&str>,
+    ) -> Result<Selection, SelectionError> {
+        let k = knowledge;
+        let dimension = dimension
+            .map(|id| {
+                k.dimension_position(id).ok_or_else(|| {
+                    unknown("dimension", id, k.dimensions.iter().map(|d| d.id.as_str()))
+                })
+            })
+            .transpose()?;
+        let subject = subject
+            .map(|id| {
+                k.subject_position(id)
+                    .ok_or_else(|| unknown("subject", id, k.subject_ids()))
+            })
+            .transpose()?;
+        let fact = fact.map(|id| resolve_fact(k, dimension, id)).transpose()?;
+        if let (Some(at), Some(s)) = (fact, subject)
+            && !k.fact_at(at).is_about(&k.subjects[s].id)
+        {
+            return Err(SelectionError::Conflict(format!(
+                "fact `{}` is not about subject `{}`",
+                k.fact_at(at).global_id(),
+                k.subjects[s].id
+            )));
+        }
+        Ok(Selection {
+            dimension: dimension.or(fact.map(|at| at.dimension)),
+            subject,
+            fact,
+        })
+    }
+
+    /// The positions of the selected dimensions, in display order.
+    pub fn dimensions(&self, knowledge: &Knowledge) -> Vec<usize> {
+        match self.dimension {
+            Some(d) => vec![d],
+            None => (0..knowledge.dimensions.len()).collect(),
+        }
+    }
+
+    /// True when the selection includes the fact.
+    pub fn keeps(&self, knowledge: &Knowledge, at: FactIndex, fact: &Fact) -> bool {
+        self.fact.is_none_or(|f| f == at)
+            && self
+                .subject
+                .is_none_or(|s| fact.is_about(&knowledge.subjects[s].id))
+    }
+
+    /// The subject columns of comparison tables.
+    pub fn columns(&self, knowledge: &Knowledge) -> Vec<usize> {
+        match self.subject {
+            Some(s) => vec![s],
+            None => (0..knowledge.subjects.len()).collect(),
+        }
+    }
+}
+
+fn resolve_fact(
+    k: &Knowledge,
+    dimension: Option<usize>,
+    id: &str,
+) -> Result<FactIndex, SelectionError> {
+    let global = match (id.split_once('/'), dimension) {
+        (Some(_), _) => id.to_string(),
+        (None, Some(d)) => format!("{}/{id}", k.dimensions[d].id),
+        (None, None) => {
+            let found: Vec<String> = k
+                .facts()
+                .filter(|(_, f)| f.id == id || f.aliases.iter().any(|a| a.value == id))
+                .map(|(_, f)| f.global_id())
+                .collect();
+            match found.as_slice() {
+                [one] => one.clone(),
+                [] => id.to_string(),
+                several => {
+                    return Err(SelectionError::Conflict(format!(
+                        "fact id `{id}` is in several dimensions: write one of {}",
+                        several.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    let at = k.fact_position(&global).or_else(|| {
+        k.fact_by_alias(&global)
+            .and_then(|f| k.fact_position(&f.global_id()))
+    });
+    let at = at.ok_or_else(|| {
+        let ids: Vec<String> = k.facts().map(|(_, f)| f.global_id()).collect();
+        unknown("fact", id, ids.iter().map(String::as_str))
+    })?;
+    if let Some(d) = dimension
+        && at.dimension != d
+    {
+        return Err(SelectionError::Conflict(format!(
+            "fact `{global}` is not in dimension `{}`",
+            k.dimensions[d].id
+        )));
+    }
+    Ok(at)
+}
+
+/// An unknown-id error naming the nearest valid id.
+fn unknown<'a>(
+    what: &'static str,
+    id: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> SelectionError {
+    let closest = candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(id, c), c))
+        .min();
+    SelectionError::Unknown {
+        what,
+        id: id.to_string(),
+        hint: match closest {
+            Some((_, best)) => format!("the nearest {what} is `{best}`"),
+            None => format!("there is no {what} at all"),
+        },
+    }
+}
+
+/// The selection in a format: one table for a fact, one per dimension otherwise (each under
+/// a heading when there are several), the JSON document, or the CSV of the facts.
+pub fn export(ctx: &ExportContext<'_>, selection: &Selection, format: Format) -> String {
+    let k = ctx.knowledge;
+    let wiki = match format {
+        Format::Markdown => Wiki::Markdown,
+        Format::Wikitext => Wiki::Wikitext,
+        Format::Confluence => Wiki::Confluence,
+        Format::Html => Wiki::Html,
+        Format::Json => return export_json(ctx, selection),
+        Format::Csv => {
+            let facts: Vec<Vec<FactIndex>> = selection
+                .dimensions(k)
+                .into_iter()
+                .map(|d| selected_facts(ctx, selection, d))
+                .collect();
+            return csv::facts_csv(ctx, &facts);
+        }
+    };
+    let mut out = String::new();
+    if let Some(at) = selection.fact {
+        wiki.table(&Table::fact(ctx, at), &mut out);
+        return out;
+    }
+    let columns = selection.columns(k);
+    let tables: Vec<Table<'_>> = selection
+        .dimensions(k)
+        .into_iter()
+        .map(|d| Table::dimension(ctx, d, &columns))
+        .filter(|t| !t.rows.is_empty())
+        .collect();
+    for (i, table) in tables.iter().enumerate() {
+        if tables.len() > 1 {
+            if i > 0 {
+                out.push('\n');
+            }
+            wiki.heading(&table.title, &mut out);
+        }
+        wiki.table(table, &mut out);
+    }
+    out
+}
+
+fn selected_facts(ctx: &ExportContext<'_>, selection: &Selection, d: usize) -> Vec<FactIndex> {
+    let k = ctx.knowledge;
+    (0..k.dimensions[d].facts.len())
+        .map(|f| FactIndex {
+            dimension: d,
+            fact: f,
+        })
+        .filter(|&at| selection.keeps(k, at, k.fact_at(at)))
+        .collect()
+}
+
+/// The JSON document of the selection: every subject (facts name them), the selected
+/// dimensions and facts, and the questions of a dimension exported whole.
+fn export_json(ctx: &ExportContext<'_>, selection: &Selection) -> String {
+    let k = ctx.knowledge;
+    let whole = selection.subject.is_none() && selection.fact.is_none();
+    let doc = json::KnowledgeDoc {
+        schema_version: json::SCHEMA_VERSION,
+        generator: generator().into(),
+        site: Some(json::SiteDoc::new(ctx)),
+        subjects: (0..k.subjects.len())
+            .map(|s| json::SubjectDoc::new(ctx, s))
+            .collect(),
+        dimensions: selection
+            .dimensions(k)
+            .into_iter()
+            .map(|d| {
+                json::DimensionDoc::new(ctx, d, |at| selection.keeps(k, at, k.fact_at(at)), whole)
+            })
+            .collect(),
+    };
+    to_json(&doc)
+}
+
+/// `versus 0.1.0`: the program that wrote a document.
+pub fn generator() -> &'static str {
+    concat!("versus ", env!("CARGO_PKG_VERSION"))
+}
+
+/// Pretty-printed JSON with a final newline. `</` is written `<\/` (the same string to a JSON
+/// reader) so that a document pasted into an HTML `<script>` block cannot close it. The
+/// documents are plain data, so serializing cannot fail.
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    let text = serde_json::to_string_pretty(value).expect("documents serialize to JSON");
+    let mut text = text.replace("</", "<\\/");
+    text.push('\n');
+    text
+}
