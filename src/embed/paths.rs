@@ -15,9 +15,10 @@ pub fn fact_page(dimension: &str, fact: &str) -> String {
     format!("facts/{dimension}/{fact}/")
 }
 
-/// A fact's iframe-ready fragment.
+/// A fact's iframe-ready fragment: a file, not a folder, since there is one per fact and each
+/// folder costs the build a directory on disk.
 pub fn fact_embed(dimension: &str, fact: &str) -> String {
-    format!("embed/facts/{dimension}/{fact}/")
+    format!("embed/facts/{dimension}/{fact}.html")
 }
 
 /// A fact's oEmbed response.
@@ -37,7 +38,7 @@ pub fn dimension_page(dimension: &str) -> String {
 
 /// A dimension's comparison table as an iframe-ready fragment.
 pub fn dimension_embed(dimension: &str) -> String {
-    format!("embed/dimensions/{dimension}/")
+    format!("embed/dimensions/{dimension}.html")
 }
 
 /// A dimension's oEmbed response.
@@ -60,7 +61,12 @@ pub fn subject_api(subject: &str) -> String {
     format!("api/subjects/{subject}.json")
 }
 
-/// The file a page URL (`facts/a/b/`) is written to (`facts/a/b/index.html`).
+/// The file a page URL is written to: `facts/a/b/` to `facts/a/b/index.html`; a URL naming a
+/// file (`embed/facts/a/b.html`) is that file.
 pub fn index_file(url_path: &str) -> String {
-    format!("{url_path}index.html")
+    if url_path.ends_with('/') {
+        format!("{url_path}index.html")
+    } else {
+        url_path.to_string()
+    }
 }

@@ -48,7 +48,7 @@ impl EmbedPage {
         pages
     }
 
-    /// The page's URL path relative to the site root (always a folder).
+    /// The page's URL path relative to the site root.
     pub fn url_path(&self, ctx: &RenderContext<'_>) -> String {
         let k = ctx.knowledge;
         match *self {

@@ -57,8 +57,8 @@ fn pages_fit_a_phone_in_light_and_dark() {
             "facts/run-duration/max-runtime/",
             "decide/",
             "404.html",
-            "embed/facts/run-duration/max-runtime/",
-            "embed/dimensions/resource-configuration/",
+            "embed/facts/run-duration/max-runtime.html",
+            "embed/dimensions/resource-configuration.html",
         ],
     );
 }

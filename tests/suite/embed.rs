@@ -419,11 +419,18 @@ fn renamed_facts_redirect_from_their_former_urls() {
             "facts/run-duration/max-runtime/",
         ),
         (
-            "embed/facts/run-duration/lambda-timeout/",
-            "embed/facts/run-duration/max-runtime/",
+            "embed/facts/run-duration/lambda-timeout.html",
+            "embed/facts/run-duration/max-runtime.html",
         ),
     ] {
-        let page = read(&public, &format!("{former}index.html"));
+        let file = |url: &str| {
+            if url.ends_with('/') {
+                format!("{url}index.html")
+            } else {
+                url.to_string()
+            }
+        };
+        let page = read(&public, &file(former));
         let doc = Html::parse_document(&page);
         let refresh = doc
             .select(&selector(r#"meta[http-equiv="refresh"]"#))
@@ -435,7 +442,7 @@ fn renamed_facts_redirect_from_their_former_urls() {
         let target = refresh.strip_prefix("0; url=").expect("immediate refresh");
         let resolved = resolve(former, target);
         assert_eq!(resolved, current, "{former} refreshes to {target}");
-        assert!(public.join(&resolved).join("index.html").is_file());
+        assert!(public.join(file(&resolved)).is_file());
         let canonical = doc
             .select(&selector(r#"link[rel="canonical"]"#))
             .next()
@@ -468,7 +475,17 @@ fn renamed_facts_redirect_from_their_former_urls() {
 
 /// A relative URL resolved against a folder page's path, both relative to the site root.
 pub fn resolve(from: &str, relative: &str) -> String {
-    let mut parts: Vec<&str> = from.trim_end_matches('/').split('/').collect();
+    // A folder URL (`a/b/`) is its own base; a file URL (`a/b.html`) is in its parent folder.
+    let folder = if from.ends_with('/') {
+        from
+    } else {
+        from.rsplit_once('/').map_or("", |(dir, _)| dir)
+    };
+    let mut parts: Vec<&str> = folder
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
     let mut rest = relative;
     while let Some(after) = rest.strip_prefix("../") {
         parts.pop();
@@ -542,8 +559,8 @@ fn embed_in_a_cross_origin_iframe_shows_the_fact_and_reports_its_height() {
         "embed.mjs",
         &dir.path().join("public"),
         &[
-            "embed/facts/run-duration/max-runtime/|at most 15 minutes",
-            "embed/dimensions/resource-configuration/|10,240",
+            "embed/facts/run-duration/max-runtime.html|at most 15 minutes",
+            "embed/dimensions/resource-configuration.html|10,240",
         ],
     );
 }
