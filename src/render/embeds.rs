@@ -87,11 +87,11 @@ pub fn render_embed_pages(
     sink: &Sink,
     progress: &(dyn Fn() + Sync),
 ) -> Result<usize, RenderError> {
-    let site = SiteView::new(ctx);
+    let site = tera::Value::from_serializable(&SiteView::new(ctx));
     pages.par_iter().try_for_each(|page| {
         let path = page.url_path(ctx);
         let mut context = Context::new();
-        context.insert("site", &site);
+        context.insert_value("site", site.clone());
         let template = match *page {
             EmbedPage::Fact(at) => fact_embed(ctx, at, &path, &mut context),
             EmbedPage::Dimension(d) => dimension_embed(ctx, d, &path, &mut context),

@@ -107,7 +107,8 @@ pub fn render_pages(
     sink: &Sink,
     progress: &(dyn Fn() + Sync),
 ) -> Result<usize, RenderError> {
-    let site = SiteView::new(ctx);
+    // Built once: template values share their maps, so every page gets it for free.
+    let site = tera::Value::from_serializable(&SiteView::new(ctx));
     pages.par_iter().try_for_each(|page| {
         let html = render_page(ctx, templates, &site, *page)?;
         sink.write(&page.file_path(ctx), html.as_bytes())?;
@@ -184,7 +185,7 @@ struct PageMeta<'a> {
 fn render_page(
     ctx: &RenderContext<'_>,
     templates: &Templates,
-    site: &SiteView<'_>,
+    site: &tera::Value,
     page: Page,
 ) -> Result<String, RenderError> {
     let path = page.url_path(ctx);
@@ -193,7 +194,7 @@ fn render_page(
         _ => "../".repeat(path.matches('/').count()),
     };
     let mut context = Context::new();
-    context.insert("site", site);
+    context.insert_value("site", site.clone());
     let meta = PageMeta {
         kind: "page",
         title: String::new(),
