@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::embed::json::{DimensionDoc, FactDoc, SCHEMA_VERSION, SiteDoc, SubjectDoc};
 use crate::embed::snippets::{Target, oembed};
-use crate::embed::{ExportContext, Format, Selection, export, generator, paths, to_json};
+use crate::embed::{
+    ExportContext, Format, Selection, export, generator, json_document, paths, to_json, write_json,
+};
 use crate::knowledge::FactIndex;
 use crate::output::{OutputError, Sink};
 
@@ -35,8 +37,8 @@ pub fn write(
     let by_subject = facts_by_subject(ctx);
     let whole_site = || -> Result<usize, OutputError> {
         let whole = Selection::default();
-        let knowledge = export(ctx, &whole, Format::Json);
-        sink.write(paths::KNOWLEDGE_API, knowledge.as_bytes())?;
+        let knowledge = json_document(ctx, &whole);
+        sink.write_with(paths::KNOWLEDGE_API, |out| write_json(out, &knowledge))?;
         let csv = export(ctx, &whole, Format::Csv);
         sink.write(paths::FACTS_CSV, csv.as_bytes())?;
         let index = Index::new(ctx, extra, &by_subject);
@@ -161,7 +163,9 @@ fn write_subject(
             &paths::subject_api(&subject.id),
         ),
     };
-    sink.write(&paths::subject_api(&subject.id), to_json(&file).as_bytes())?;
+    sink.write_with(&paths::subject_api(&subject.id), |out| {
+        write_json(out, &file)
+    })?;
     Ok(1)
 }
 

@@ -83,6 +83,32 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     })
 }
 
+impl Sink {
+    /// Writes one file from a writer, for documents too large to hold whole in memory.
+    pub fn write_with(
+        &self,
+        path: &str,
+        fill: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<(), OutputError> {
+        check_relative(path)?;
+        match self {
+            Sink::Disk(disk) => {
+                let started = std::time::Instant::now();
+                let written = disk.write_with(path, fill);
+                disk.write_nanos
+                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                written
+            }
+            Sink::Memory(_) => {
+                let mut bytes = Vec::new();
+                fill(&mut bytes).map_err(io_error("write", Path::new(path)))?;
+                self.write(path, &bytes)
+            }
+            Sink::Discard => fill(&mut io::sink()).map_err(io_error("write", Path::new(path))),
+        }
+    }
+}
+
 /// Output paths come from slugs, but a bug must never write outside the output folder.
 fn check_relative(path: &str) -> Result<(), OutputError> {
     let bad = path.is_empty()
@@ -155,6 +181,22 @@ impl DiskSink {
             }
             Err(err) => Err(io_error("write", &target)(err)),
         }
+    }
+
+    fn write_with(
+        &self,
+        path: &str,
+        fill: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<(), OutputError> {
+        use std::io::Write as _;
+        let target = self.staging.join(path);
+        let dir = target.parent().expect("a joined path has a parent");
+        std::fs::create_dir_all(dir).map_err(io_error("create folder", dir))?;
+        let file = std::fs::File::create(&target).map_err(io_error("write", &target))?;
+        let mut writer = io::BufWriter::with_capacity(1 << 20, file);
+        fill(&mut writer)
+            .and_then(|()| writer.flush())
+            .map_err(io_error("write", &target))
     }
 
     /// Time spent writing files so far, summed over threads.

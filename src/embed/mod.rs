@@ -258,9 +258,14 @@ fn selected_facts(ctx: &ExportContext<'_>, selection: &Selection, d: usize) -> V
 /// The JSON document of the selection: every subject (facts name them), the selected
 /// dimensions and facts, and the questions of a dimension exported whole.
 fn export_json(ctx: &ExportContext<'_>, selection: &Selection) -> String {
+    to_json(&json_document(ctx, selection))
+}
+
+/// The JSON document of the selection, ready to serialize (see [`write_json`]).
+pub fn json_document<'a>(ctx: &ExportContext<'a>, selection: &Selection) -> json::KnowledgeDoc<'a> {
     let k = ctx.knowledge;
     let whole = selection.subject.is_none() && selection.fact.is_none();
-    let doc = json::KnowledgeDoc {
+    json::KnowledgeDoc {
         schema_version: json::SCHEMA_VERSION,
         generator: generator().into(),
         site: Some(json::SiteDoc::new(ctx)),
@@ -274,8 +279,7 @@ fn export_json(ctx: &ExportContext<'_>, selection: &Selection) -> String {
                 json::DimensionDoc::new(ctx, d, |at| selection.keeps(k, at, k.fact_at(at)), whole)
             })
             .collect(),
-    };
-    to_json(&doc)
+    }
 }
 
 /// `versus 0.1.0`: the program that wrote a document.
@@ -287,8 +291,76 @@ pub fn generator() -> &'static str {
 /// reader) so that a document pasted into an HTML `<script>` block cannot close it. The
 /// documents are plain data, so serializing cannot fail.
 pub fn to_json(value: &impl serde::Serialize) -> String {
-    let text = serde_json::to_string_pretty(value).expect("documents serialize to JSON");
-    let mut text = text.replace("</", "<\\/");
-    text.push('\n');
-    text
+    let mut bytes = Vec::with_capacity(4096);
+    write_json(&mut bytes, value).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("serde_json writes UTF-8")
+}
+
+/// Writes what [`to_json`] returns, straight to a writer: large documents are never held
+/// whole in memory, nor copied to escape them.
+pub fn write_json(
+    out: &mut dyn std::io::Write,
+    value: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, ScriptSafe::default());
+    value
+        .serialize(&mut serializer)
+        .map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// Pretty JSON that writes `</` inside strings as `<\/`. serde_json never escapes `<` or
+/// `/`, so a `</` always lies within one string fragment.
+#[derive(Default)]
+struct ScriptSafe(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for ScriptSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find("</") {
+            w.write_all(rest[..at].as_bytes())?;
+            w.write_all(b"<\\/")?;
+            rest = &rest[at + 2..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }

@@ -94,7 +94,7 @@ pub fn render_embed_pages(
         context.insert_value("site", site.clone());
         let template = match *page {
             EmbedPage::Fact(at) => fact_embed(ctx, at, &path, &mut context),
-            EmbedPage::Dimension(d) => dimension_embed(ctx, d, &path, &mut context),
+            EmbedPage::Dimension(d) => dimension_embed(ctx, templates, d, &path, &mut context)?,
             EmbedPage::Redirect { at, embed, .. } => redirect(ctx, at, embed, &path, &mut context),
         };
         let html = templates.render(template, &context)?;
@@ -163,10 +163,11 @@ fn fact_embed(
 
 fn dimension_embed(
     ctx: &RenderContext<'_>,
+    templates: &Templates,
     d: usize,
     path: &str,
     context: &mut Context,
-) -> &'static str {
+) -> Result<&'static str, RenderError> {
     let k = ctx.knowledge;
     let dimension = &k.dimensions[d];
     let all: Vec<usize> = (0..k.subjects.len()).collect();
@@ -188,10 +189,13 @@ fn dimension_embed(
         "table",
         &Table {
             subjects: k.subjects.iter().map(SubjectLink::new).collect(),
-            rows: dimension_rows(k, ctx.text, d, &all),
+            rows_html: templates.render_rows(
+                &ctx.config.base_url,
+                dimension_rows(k, ctx.text, d, &all).into_par_iter(),
+            )?,
         },
     );
-    "embed/dimension.html"
+    Ok("embed/dimension.html")
 }
 
 /// Where a former URL now points.

@@ -166,6 +166,36 @@ impl Templates {
         })
     }
 
+    /// Renders table rows in parallel with `row.html`, joined in order.
+    pub fn render_rows<'a>(
+        &self,
+        root: &str,
+        rows: impl rayon::iter::IndexedParallelIterator<Item = views::Row<'a>>,
+    ) -> Result<String, RenderError> {
+        self.render_each("row.html", "row", root, rows)
+    }
+
+    /// Renders one template per item in parallel, each with the item as `name` and the
+    /// page's `root`, and joins the results in order.
+    pub fn render_each<T: serde::Serialize + Send>(
+        &self,
+        template: &str,
+        name: &'static str,
+        root: &str,
+        items: impl rayon::iter::IndexedParallelIterator<Item = T>,
+    ) -> Result<String, RenderError> {
+        use rayon::iter::ParallelIterator;
+        let parts: Vec<String> = items
+            .map(|item| {
+                let mut context = Context::new();
+                context.insert(name, &item);
+                context.insert("root", root);
+                self.render(template, &context)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(parts.concat())
+    }
+
     /// True when the theme has this template (optional templates may be left out).
     pub fn has(&self, name: &str) -> bool {
         self.tera.contains_template(name)

@@ -6,7 +6,7 @@ use tera::Context;
 
 use super::views::{
     Crumb, DimensionLink, FactCard, SubjectLink, SubjectView, Table, Verified, dimension_rows,
-    humanize_key, matrix, sources, value_text,
+    humanize_key, matrix_row, sources, value_text,
 };
 use super::{RenderContext, RenderError, Templates};
 use crate::knowledge::{Fact, FactIndex};
@@ -208,7 +208,7 @@ fn render_page(
         json: None,
         oembed: None,
     };
-    let mut meta = fill_page(ctx, page, meta, &mut context);
+    let mut meta = fill_page(ctx, templates, page, meta, &mut context)?;
     (meta.json, meta.oembed) = super::embeds::twins(ctx, page);
     if let Some(section) = super::embeds::EmbedSection::of(ctx, page) {
         context.insert("embed", &section);
@@ -230,10 +230,11 @@ fn root_path(base_url: &str) -> String {
 
 fn fill_page<'a>(
     ctx: &RenderContext<'a>,
+    templates: &Templates,
     page: Page,
     mut meta: PageMeta<'a>,
     context: &mut Context,
-) -> PageMeta<'a> {
+) -> Result<PageMeta<'a>, RenderError> {
     let k = ctx.knowledge;
     let home = Crumb {
         title: "Overview".to_string(),
@@ -251,7 +252,14 @@ fn fill_page<'a>(
                     .map(|s| SubjectView::new(k, ctx.text, s))
                     .collect::<Vec<_>>(),
             );
-            context.insert("matrix", &matrix(k, ctx.text, &all));
+            let rows = (0..k.dimensions.len())
+                .into_par_iter()
+                .map(|d| matrix_row(k, ctx.text, d, &all));
+            let matrix = Table {
+                subjects: link_subjects(ctx, &all),
+                rows_html: templates.render_rows(&meta.root, rows)?,
+            };
+            context.insert("matrix", &matrix);
             meta.verified = Verified::of(k.facts().map(|(_, f)| f));
         }
         Page::Dimension(d) => {
@@ -261,9 +269,10 @@ fn fill_page<'a>(
             meta.description = first_or(&ctx.text.dimension_summaries[d].plain, &dimension.title);
             meta.breadcrumbs = vec![home];
             let all: Vec<usize> = (0..k.subjects.len()).collect();
+            let rows = dimension_rows(k, ctx.text, d, &all).into_par_iter();
             let table = Table {
-                subjects: k.subjects.iter().map(SubjectLink::new).collect(),
-                rows: dimension_rows(k, ctx.text, d, &all),
+                subjects: link_subjects(ctx, &all),
+                rows_html: templates.render_rows(&meta.root, rows)?,
             };
             context.insert(
                 "dimension",
@@ -292,17 +301,16 @@ fn fill_page<'a>(
             meta.description = first_or(&ctx.text.subject_summaries[s].plain, &subject.name);
             meta.breadcrumbs = vec![home];
             let about = |f: &&Fact| f.is_about(&subject.id);
-            let sections: Vec<SubjectSection<'_>> = k
-                .dimensions
-                .iter()
-                .enumerate()
-                .map(|(d, dimension)| SubjectSection {
+            let section = |d: usize| {
+                let dimension = &k.dimensions[d];
+                let facts = dimension
+                    .facts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.is_about(&subject.id));
+                SubjectSection {
                     dimension: DimensionLink::new(dimension),
-                    facts: dimension
-                        .facts
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| f.is_about(&subject.id))
+                    facts: facts
                         .map(|(f, _)| {
                             FactCard::new(
                                 k,
@@ -314,10 +322,21 @@ fn fill_page<'a>(
                             )
                         })
                         .collect(),
-                })
-                .collect();
+                    subject_name: &subject.name,
+                }
+            };
+            let sections = (0..k.dimensions.len()).into_par_iter().map(section);
+            let sections_html =
+                templates.render_each("subject_section.html", "section", &meta.root, sections)?;
             context.insert("subject", &SubjectView::new(k, ctx.text, s));
-            context.insert("sections", &sections);
+            context.insert(
+                "dimensions",
+                &k.dimensions
+                    .iter()
+                    .map(DimensionLink::new)
+                    .collect::<Vec<_>>(),
+            );
+            context.insert("sections_html", &sections_html);
             let facts: Vec<&Fact> = k.facts().map(|(_, f)| f).filter(about).collect();
             meta.verified = Verified::of(facts.iter().copied());
             meta.sources = sources(facts);
@@ -353,7 +372,14 @@ fn fill_page<'a>(
                 k.subjects[a].name, k.subjects[b].name
             );
             meta.breadcrumbs = vec![home];
-            context.insert("matrix", &matrix(k, ctx.text, &[a, b]));
+            let rows = (0..k.dimensions.len())
+                .into_par_iter()
+                .map(|d| matrix_row(k, ctx.text, d, &[a, b]));
+            let matrix = Table {
+                subjects: link_subjects(ctx, &[a, b]),
+                rows_html: templates.render_rows(&meta.root, rows)?,
+            };
+            context.insert("matrix", &matrix);
             context.insert(
                 "subjects",
                 &[
@@ -392,7 +418,15 @@ fn fill_page<'a>(
             context.insert("urls", &urls);
         }
     }
-    meta
+    Ok(meta)
+}
+
+/// Column headings for the subjects at these positions.
+fn link_subjects<'a>(ctx: &RenderContext<'a>, columns: &[usize]) -> Vec<SubjectLink<'a>> {
+    columns
+        .iter()
+        .map(|&s| SubjectLink::new(&ctx.knowledge.subjects[s]))
+        .collect()
 }
 
 fn first_or(text: &str, fallback: &str) -> String {
@@ -423,6 +457,7 @@ struct QuestionLink<'a> {
 struct SubjectSection<'a> {
     dimension: DimensionLink<'a>,
     facts: Vec<FactCard<'a>>,
+    subject_name: &'a str,
 }
 
 #[derive(Debug, Serialize)]

@@ -121,11 +121,13 @@ pub struct Row<'a> {
     pub cells: Vec<Cell<'a>>,
 }
 
-/// A comparison table: one column per subject.
+/// A comparison table: one column per subject. Its rows are rendered beforehand, in
+/// parallel, with the theme's `row.html` (see `Templates::render_rows`), so that a table of
+/// thousands of rows never sits in memory as template values all at once.
 #[derive(Debug, Serialize)]
 pub struct Table<'a> {
     pub subjects: Vec<SubjectLink<'a>>,
-    pub rows: Vec<Row<'a>>,
+    pub rows_html: String,
 }
 
 /// Builds the rows of one dimension's table for the given subject columns: keyed facts in
@@ -227,51 +229,39 @@ pub fn dimension_rows<'a>(
     rows
 }
 
-/// The overview matrix: one row per dimension, one column per subject in `columns`.
-pub fn matrix<'a>(
+/// One row of the overview matrix: a dimension, one cell per subject in `columns`.
+pub fn matrix_row<'a>(
     knowledge: &'a Knowledge,
     text: &'a RenderedText,
+    d: usize,
     columns: &[usize],
-) -> Table<'a> {
-    let rows = knowledge
-        .dimensions
+) -> Row<'a> {
+    let dimension = &knowledge.dimensions[d];
+    let mut cells: Vec<Cell<'a>> = columns
         .iter()
-        .enumerate()
-        .map(|(d, dimension)| {
-            let mut cells: Vec<Cell<'a>> = columns
-                .iter()
-                .map(|_| Cell {
-                    facts: Vec::new(),
-                    colspan: 1,
-                })
-                .collect();
-            for (f, fact) in dimension.facts.iter().enumerate() {
-                for (column, &subject) in columns.iter().enumerate() {
-                    if fact.is_about(&knowledge.subjects[subject].id) {
-                        cells[column].facts.push(FactCard::new(
-                            knowledge,
-                            text,
-                            FactIndex {
-                                dimension: d,
-                                fact: f,
-                            },
-                        ));
-                    }
-                }
-            }
-            Row {
-                label: dimension.title.clone(),
-                href: Some(format!("dimensions/{}/", dimension.id)),
-                cells,
-            }
+        .map(|_| Cell {
+            facts: Vec::new(),
+            colspan: 1,
         })
         .collect();
-    Table {
-        subjects: columns
-            .iter()
-            .map(|&s| SubjectLink::new(&knowledge.subjects[s]))
-            .collect(),
-        rows,
+    for (f, fact) in dimension.facts.iter().enumerate() {
+        for (column, &subject) in columns.iter().enumerate() {
+            if fact.is_about(&knowledge.subjects[subject].id) {
+                cells[column].facts.push(FactCard::new(
+                    knowledge,
+                    text,
+                    FactIndex {
+                        dimension: d,
+                        fact: f,
+                    },
+                ));
+            }
+        }
+    }
+    Row {
+        label: dimension.title.clone(),
+        href: Some(format!("dimensions/{}/", dimension.id)),
+        cells,
     }
 }
 

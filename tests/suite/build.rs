@@ -187,7 +187,8 @@ fn builds_matrix_with_gap_cells() {
         rows[0]
             .text()
             .collect::<String>()
-            .starts_with("\n      Pricing"),
+            .trim_start()
+            .starts_with("Pricing"),
         "{}",
         rows[0].html()
     );
