@@ -322,7 +322,7 @@ impl serde_json::ser::Formatter for ScriptSafe {
     ) -> std::io::Result<()> {
         let mut rest = fragment;
         while let Some(at) = rest.find("</") {
-            w.write_all(rest[..at].as_bytes())?;
+            w.write_all(&rest.as_bytes()[..at])?;
             w.write_all(b"<\\/")?;
             rest = &rest[at + 2..];
         }
