@@ -189,10 +189,12 @@ fn dimension_embed(
         "table",
         &Table {
             subjects: k.subjects.iter().map(SubjectLink::new).collect(),
-            rows_html: templates.render_rows(
-                &ctx.config.base_url,
-                dimension_rows(k, ctx.text, d, &all).into_par_iter(),
-            )?,
+            rows_html: templates
+                .render_rows(
+                    &ctx.config.base_url,
+                    dimension_rows(k, ctx.text, d, &all).into_par_iter(),
+                )?
+                .concat(),
         },
     );
     Ok("embed/dimension.html")

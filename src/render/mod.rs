@@ -166,39 +166,76 @@ impl Templates {
         })
     }
 
-    /// Renders table rows in parallel with `row.html`, joined in order.
+    /// Renders table rows in parallel with `row.html`.
     pub fn render_rows<'a>(
         &self,
         root: &str,
         rows: impl rayon::iter::IndexedParallelIterator<Item = views::Row<'a>>,
-    ) -> Result<String, RenderError> {
+    ) -> Result<Vec<String>, RenderError> {
         self.render_each("row.html", "row", root, rows)
     }
 
     /// Renders one template per item in parallel, each with the item as `name` and the
-    /// page's `root`, and joins the results in order.
+    /// page's `root`; the parts in order.
     pub fn render_each<T: serde::Serialize + Send>(
         &self,
         template: &str,
         name: &'static str,
         root: &str,
         items: impl rayon::iter::IndexedParallelIterator<Item = T>,
-    ) -> Result<String, RenderError> {
+    ) -> Result<Vec<String>, RenderError> {
         use rayon::iter::ParallelIterator;
-        let parts: Vec<String> = items
+        items
             .map(|item| {
                 let mut context = Context::new();
                 context.insert(name, &item);
                 context.insert("root", root);
                 self.render(template, &context)
             })
-            .collect::<Result<_, _>>()?;
-        Ok(parts.concat())
+            .collect()
     }
 
     /// True when the theme has this template (optional templates may be left out).
     pub fn has(&self, name: &str) -> bool {
         self.tera.contains_template(name)
+    }
+}
+
+/// HTML rendered apart (the rows of a large table) and spliced into its page when the page is
+/// written: the page template only sees a marker, so the rows are never copied into template
+/// values or a whole-page string. Knowledge text cannot forge a marker: its `<` is escaped or
+/// sanitized away.
+#[derive(Debug, Default)]
+pub struct Splices {
+    parts: Vec<(String, Vec<String>)>,
+}
+
+impl Splices {
+    /// Keeps `parts` and returns the marker the template prints in their place.
+    pub fn add(&mut self, parts: Vec<String>) -> String {
+        let marker = format!("<versus-splice-{}>", self.parts.len());
+        self.parts.push((marker.clone(), parts));
+        marker
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Writes the page with each marker replaced by its parts.
+    pub fn write(&self, page: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut rest = page;
+        for (marker, parts) in &self.parts {
+            let Some(at) = rest.find(marker.as_str()) else {
+                continue;
+            };
+            out.write_all(&rest.as_bytes()[..at])?;
+            for part in parts {
+                out.write_all(part.as_bytes())?;
+            }
+            rest = &rest[at + marker.len()..];
+        }
+        out.write_all(rest.as_bytes())
     }
 }
 
@@ -303,4 +340,23 @@ fn template_path(theme: &Theme, name: &str) -> PathBuf {
         || PathBuf::from(name),
         |t| PathBuf::from(t.origin.display(name, "templates")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splices_parts_in_place_of_their_markers() {
+        let mut splices = Splices::default();
+        let rows = splices.add(vec!["<tr>1</tr>".into(), "<tr>2</tr>".into()]);
+        let other = splices.add(vec!["<p>x</p>".into()]);
+        let page = format!("<table>{rows}</table>{other}<footer>&lt;versus-splice-0&gt;</footer>");
+        let mut out = Vec::new();
+        splices.write(&page, &mut out).expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "<table><tr>1</tr><tr>2</tr></table><p>x</p><footer>&lt;versus-splice-0&gt;</footer>"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use super::views::{
     Crumb, DimensionLink, FactCard, SubjectLink, SubjectView, Table, Verified, dimension_rows,
     humanize_key, matrix_row, sources, value_text,
 };
-use super::{RenderContext, RenderError, Templates};
+use super::{RenderContext, RenderError, Splices, Templates};
 use crate::knowledge::{Fact, FactIndex};
 use crate::output::Sink;
 
@@ -110,8 +110,13 @@ pub fn render_pages(
     // Built once: template values share their maps, so every page gets it for free.
     let site = tera::Value::from_serializable(&SiteView::new(ctx));
     pages.par_iter().try_for_each(|page| {
-        let html = render_page(ctx, templates, &site, *page)?;
-        sink.write(&page.file_path(ctx), html.as_bytes())?;
+        let (html, splices) = render_page(ctx, templates, &site, *page)?;
+        let path = page.file_path(ctx);
+        if splices.is_empty() {
+            sink.write(&path, html.as_bytes())?;
+        } else {
+            sink.write_with(&path, |out| splices.write(&html, out))?;
+        }
         progress();
         Ok::<(), RenderError>(())
     })?;
@@ -187,7 +192,7 @@ fn render_page(
     templates: &Templates,
     site: &tera::Value,
     page: Page,
-) -> Result<String, RenderError> {
+) -> Result<(String, Splices), RenderError> {
     let path = page.url_path(ctx);
     let root = match page {
         Page::NotFound | Page::Sitemap => root_path(&ctx.config.base_url),
@@ -208,13 +213,14 @@ fn render_page(
         json: None,
         oembed: None,
     };
-    let mut meta = fill_page(ctx, templates, page, meta, &mut context)?;
+    let mut splices = Splices::default();
+    let mut meta = fill_page(ctx, templates, &mut splices, page, meta, &mut context)?;
     (meta.json, meta.oembed) = super::embeds::twins(ctx, page);
     if let Some(section) = super::embeds::EmbedSection::of(ctx, page) {
         context.insert("embed", &section);
     }
     context.insert("page", &meta);
-    templates.render(page.template(), &context)
+    Ok((templates.render(page.template(), &context)?, splices))
 }
 
 /// `/` or the path of an absolute base URL (`/guide/`), for pages served at any depth.
@@ -231,6 +237,7 @@ fn root_path(base_url: &str) -> String {
 fn fill_page<'a>(
     ctx: &RenderContext<'a>,
     templates: &Templates,
+    splices: &mut Splices,
     page: Page,
     mut meta: PageMeta<'a>,
     context: &mut Context,
@@ -257,7 +264,7 @@ fn fill_page<'a>(
                 .map(|d| matrix_row(k, ctx.text, d, &all));
             let matrix = Table {
                 subjects: link_subjects(ctx, &all),
-                rows_html: templates.render_rows(&meta.root, rows)?,
+                rows_html: splices.add(templates.render_rows(&meta.root, rows)?),
             };
             context.insert("matrix", &matrix);
             meta.verified = Verified::of(k.facts().map(|(_, f)| f));
@@ -272,7 +279,7 @@ fn fill_page<'a>(
             let rows = dimension_rows(k, ctx.text, d, &all).into_par_iter();
             let table = Table {
                 subjects: link_subjects(ctx, &all),
-                rows_html: templates.render_rows(&meta.root, rows)?,
+                rows_html: splices.add(templates.render_rows(&meta.root, rows)?),
             };
             context.insert(
                 "dimension",
@@ -336,7 +343,7 @@ fn fill_page<'a>(
                     .map(DimensionLink::new)
                     .collect::<Vec<_>>(),
             );
-            context.insert("sections_html", &sections_html);
+            context.insert("sections_html", &splices.add(sections_html));
             let facts: Vec<&Fact> = k.facts().map(|(_, f)| f).filter(about).collect();
             meta.verified = Verified::of(facts.iter().copied());
             meta.sources = sources(facts);
@@ -377,7 +384,7 @@ fn fill_page<'a>(
                 .map(|d| matrix_row(k, ctx.text, d, &[a, b]));
             let matrix = Table {
                 subjects: link_subjects(ctx, &[a, b]),
-                rows_html: templates.render_rows(&meta.root, rows)?,
+                rows_html: splices.add(templates.render_rows(&meta.root, rows)?),
             };
             context.insert("matrix", &matrix);
             context.insert(
