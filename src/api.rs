@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::embed::csv::write_facts_csv;
 use crate::embed::json::{DimensionDoc, FactDoc, SCHEMA_VERSION, SiteDoc, SubjectDoc};
 use crate::embed::snippets::{Target, oembed};
 use crate::embed::{
-    ExportContext, Format, Selection, export, generator, json_document, paths, to_json, write_json,
+    ExportContext, Selection, generator, json_document, paths, selected_fact_groups, to_json,
+    write_json,
 };
 use crate::knowledge::FactIndex;
 use crate::output::{OutputError, Sink};
@@ -39,8 +41,8 @@ pub fn write(
         let whole = Selection::default();
         let knowledge = json_document(ctx, &whole);
         sink.write_with(paths::KNOWLEDGE_API, |out| write_json(out, &knowledge))?;
-        let csv = export(ctx, &whole, Format::Csv);
-        sink.write(paths::FACTS_CSV, csv.as_bytes())?;
+        let groups = selected_fact_groups(ctx, &whole);
+        sink.write_with(paths::FACTS_CSV, |out| write_facts_csv(ctx, &groups, out))?;
         let index = Index::new(ctx, extra, &by_subject);
         sink.write(paths::INDEX_API, to_json(&index).as_bytes())?;
         Ok(3)
@@ -155,7 +157,7 @@ fn write_subject(
     let file = SubjectFile {
         schema_version: SCHEMA_VERSION,
         subject: SubjectDoc::new(ctx, s),
-        facts: facts.iter().map(|&at| FactDoc::new(ctx, at)).collect(),
+        facts: LazyFacts { ctx, facts },
         links: Links::of(
             ctx,
             None,
@@ -195,11 +197,28 @@ struct DimensionFile<'a> {
 
 /// `api/subjects/<id>.json`: the subject and every fact about it.
 #[derive(Serialize)]
-struct SubjectFile<'a> {
+struct SubjectFile<'a, 'b> {
     schema_version: u32,
     subject: SubjectDoc<'a>,
-    facts: Vec<FactDoc<'a>>,
+    facts: LazyFacts<'a, 'b>,
     links: Links,
+}
+
+/// Facts serialized one at a time as they are written: a subject's file lists thousands.
+struct LazyFacts<'a, 'b> {
+    ctx: &'b ExportContext<'a>,
+    facts: &'b [FactIndex],
+}
+
+impl Serialize for LazyFacts<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.facts.len()))?;
+        for &at in self.facts {
+            seq.serialize_element(&FactDoc::new(self.ctx, at))?;
+        }
+        seq.end()
+    }
 }
 
 /// `api/facts/<dimension>/<id>.json`: the fact, its dimension and subjects by name.

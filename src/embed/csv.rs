@@ -27,24 +27,38 @@ pub const COLUMNS: &[&str] = &[
     "page",
 ];
 
-/// The CSV of the given facts, in the order given; dimensions are written in parallel.
+/// The CSV of the given facts, in the order given.
 pub fn facts_csv(ctx: &ExportContext<'_>, facts: &[Vec<FactIndex>]) -> String {
-    let parts: Vec<String> = facts
-        .par_iter()
-        .map(|group| {
-            let mut out = String::new();
-            for &at in group {
-                fact_row(ctx, at, &mut out);
-            }
-            out
-        })
-        .collect();
-    let mut out = COLUMNS.join(",");
-    out.push('\n');
-    for part in parts {
-        out.push_str(&part);
+    let mut out = Vec::new();
+    write_facts_csv(ctx, facts, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("CSV cells are UTF-8")
+}
+
+/// Writes the CSV of the given facts: groups (dimensions) are formatted in parallel, a batch at
+/// a time, so that a large table is never held whole in memory.
+pub fn write_facts_csv(
+    ctx: &ExportContext<'_>,
+    facts: &[Vec<FactIndex>],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    out.write_all(COLUMNS.join(",").as_bytes())?;
+    out.write_all(b"\n")?;
+    for batch in facts.chunks(256) {
+        let parts: Vec<String> = batch
+            .par_iter()
+            .map(|group| {
+                let mut part = String::new();
+                for &at in group {
+                    fact_row(ctx, at, &mut part);
+                }
+                part
+            })
+            .collect();
+        for part in parts {
+            out.write_all(part.as_bytes())?;
+        }
     }
-    out
+    Ok(())
 }
 
 fn fact_row(ctx: &ExportContext<'_>, at: FactIndex, out: &mut String) {

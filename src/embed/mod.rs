@@ -211,14 +211,7 @@ pub fn export(ctx: &ExportContext<'_>, selection: &Selection, format: Format) ->
         Format::Confluence => Wiki::Confluence,
         Format::Html => Wiki::Html,
         Format::Json => return export_json(ctx, selection),
-        Format::Csv => {
-            let facts: Vec<Vec<FactIndex>> = selection
-                .dimensions(k)
-                .into_iter()
-                .map(|d| selected_facts(ctx, selection, d))
-                .collect();
-            return csv::facts_csv(ctx, &facts);
-        }
+        Format::Csv => return csv::facts_csv(ctx, &selected_fact_groups(ctx, selection)),
     };
     let mut out = String::new();
     if let Some(at) = selection.fact {
@@ -261,25 +254,76 @@ fn export_json(ctx: &ExportContext<'_>, selection: &Selection) -> String {
     to_json(&json_document(ctx, selection))
 }
 
-/// The JSON document of the selection, ready to serialize (see [`write_json`]).
-pub fn json_document<'a>(ctx: &ExportContext<'a>, selection: &Selection) -> json::KnowledgeDoc<'a> {
-    let k = ctx.knowledge;
-    let whole = selection.subject.is_none() && selection.fact.is_none();
-    json::KnowledgeDoc {
-        schema_version: json::SCHEMA_VERSION,
-        generator: generator().into(),
-        site: Some(json::SiteDoc::new(ctx)),
-        subjects: (0..k.subjects.len())
+/// The JSON document of the selection, ready to serialize (see [`write_json`]). Dimensions are
+/// turned into documents one at a time as they are written, so a large knowledge base is
+/// never held whole in memory; the output is that of [`json::KnowledgeDoc`].
+pub fn json_document<'a, 'b>(
+    ctx: &'b ExportContext<'a>,
+    selection: &'b Selection,
+) -> LazyDocument<'a, 'b> {
+    LazyDocument { ctx, selection }
+}
+
+/// See [`json_document`].
+pub struct LazyDocument<'a, 'b> {
+    ctx: &'b ExportContext<'a>,
+    selection: &'b Selection,
+}
+
+impl serde::Serialize for LazyDocument<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (ctx, k) = (self.ctx, self.ctx.knowledge);
+        let mut doc = serializer.serialize_struct("KnowledgeDoc", 5)?;
+        doc.serialize_field("schema_version", &json::SCHEMA_VERSION)?;
+        doc.serialize_field("generator", generator())?;
+        doc.serialize_field("site", &Some(json::SiteDoc::new(ctx)))?;
+        let subjects: Vec<_> = (0..k.subjects.len())
             .map(|s| json::SubjectDoc::new(ctx, s))
-            .collect(),
-        dimensions: selection
-            .dimensions(k)
-            .into_iter()
-            .map(|d| {
-                json::DimensionDoc::new(ctx, d, |at| selection.keeps(k, at, k.fact_at(at)), whole)
-            })
-            .collect(),
+            .collect();
+        doc.serialize_field("subjects", &subjects)?;
+        doc.serialize_field(
+            "dimensions",
+            &LazyDimensions {
+                ctx,
+                selection: self.selection,
+            },
+        )?;
+        doc.end()
     }
+}
+
+struct LazyDimensions<'a, 'b> {
+    ctx: &'b ExportContext<'a>,
+    selection: &'b Selection,
+}
+
+impl serde::Serialize for LazyDimensions<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let (ctx, k, selection) = (self.ctx, self.ctx.knowledge, self.selection);
+        let whole = selection.subject.is_none() && selection.fact.is_none();
+        let dimensions = selection.dimensions(k);
+        let mut seq = serializer.serialize_seq(Some(dimensions.len()))?;
+        for d in dimensions {
+            seq.serialize_element(&json::DimensionDoc::new(
+                ctx,
+                d,
+                |at| selection.keeps(k, at, k.fact_at(at)),
+                whole,
+            ))?;
+        }
+        seq.end()
+    }
+}
+
+/// The selected facts, grouped by dimension in display order (for the CSV).
+pub fn selected_fact_groups(ctx: &ExportContext<'_>, selection: &Selection) -> Vec<Vec<FactIndex>> {
+    selection
+        .dimensions(ctx.knowledge)
+        .into_iter()
+        .map(|d| selected_facts(ctx, selection, d))
+        .collect()
 }
 
 /// `versus 0.1.0`: the program that wrote a document.
