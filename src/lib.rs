@@ -14,6 +14,8 @@ pub mod config;
 pub mod decide;
 pub mod diag;
 pub mod embed;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod knowledge;
 pub mod markdown;
 pub mod output;

@@ -8,6 +8,7 @@ mod common;
 mod decide;
 mod embed;
 mod export;
+mod fuzz_regressions;
 mod hostile_input;
 mod integrity;
 mod serve;
