@@ -12,6 +12,7 @@ use crate::diag::Diagnostics;
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{DiskSink, MemorySink, OutputError, Sink};
 use crate::render::{Page, RenderContext, RenderError, Templates, render_pages};
+use crate::search::{self, SearchError};
 use crate::text::RenderedText;
 use crate::theme::Theme;
 use crate::validate;
@@ -93,6 +94,11 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
         ));
     }
     timings.validate = started.elapsed();
+    if config.search_enabled
+        && let Some(warning) = search::language_warning(&config.language)
+    {
+        diags.push(warning);
+    }
     match (knowledge, theme, templates) {
         (Some(knowledge), Some(theme), Some(templates)) if !diags.has_errors() => Ok(Loaded {
             root: root.to_path_buf(),
@@ -114,6 +120,8 @@ pub enum BuildError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
 }
 
 /// Where a build writes.
@@ -152,7 +160,14 @@ pub fn build(
     let text = RenderedText::new(&loaded.knowledge);
     let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme);
     let pages = Page::all(&ctx);
-    let total = pages.len() + loaded.theme.static_files.len();
+    // Without search, its scripts and module are not published either.
+    let static_files: Vec<_> = loaded
+        .theme
+        .static_files
+        .iter()
+        .filter(|(path, _)| loaded.config.search_enabled || !path.starts_with("search/"))
+        .collect();
+    let total = pages.len() + static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
         progress(
@@ -161,11 +176,16 @@ pub fn build(
         )
     };
     let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
-    for (path, bytes) in &loaded.theme.static_files {
+    for (path, bytes) in static_files {
         sink.write(&format!("static/{path}"), bytes)?;
         tick();
     }
     timings.render = started.elapsed();
+    let started = Instant::now();
+    if loaded.config.search_enabled {
+        search::write_index(&loaded.knowledge, &text, &loaded.config.language, &sink)?;
+    }
+    timings.index = started.elapsed();
     let started = Instant::now();
     let memory = match sink {
         Sink::Disk(disk) => {

@@ -1,6 +1,8 @@
 //! The command line: argument parsing and the commands, each a thin driver over the library.
 //! Diagnostics and progress go to stderr; what the user asked for goes to stdout.
 
+pub mod search;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +42,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Validate the knowledge base and templates; report every problem; write nothing.
     Check,
+    /// Search the built site's index, as its search box does.
+    Search(search::SearchArgs),
     /// Scaffold a new, valid knowledge base in DIR.
     New {
         /// The folder to create (must be empty or not exist).
@@ -64,6 +68,8 @@ enum Failure {
     Invalid(Diagnostics),
     /// Anything else that failed (exit code 1).
     Other(anyhow::Error),
+    /// A request the command cannot run, such as an invalid query (exit code 2).
+    Usage(String),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -94,6 +100,10 @@ pub fn main() -> ExitCode {
             );
             ExitCode::from(1)
         }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
         Err(Failure::Other(err)) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
@@ -111,6 +121,7 @@ fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
     match &cli.command {
         Command::Build(args) => build_site(cli, args, reporter),
         Command::Check => check(cli, reporter),
+        Command::Search(args) => search::run(cli, args),
         Command::New { dir } => {
             crate::scaffold::scaffold(dir)?;
             reporter.info(&format!(

@@ -23,6 +23,8 @@ pub enum Page {
     Compare(usize, usize),
     NotFound,
     Sitemap,
+    /// The search page, when search is enabled.
+    Search,
 }
 
 impl Page {
@@ -30,6 +32,9 @@ impl Page {
     pub fn all(ctx: &RenderContext<'_>) -> Vec<Page> {
         let knowledge = ctx.knowledge;
         let mut pages = vec![Page::Index, Page::NotFound, Page::Sitemap];
+        if ctx.config.search_enabled {
+            pages.push(Page::Search);
+        }
         pages.extend((0..knowledge.dimensions.len()).map(Page::Dimension));
         pages.extend((0..knowledge.subjects.len()).map(Page::Subject));
         pages.extend(knowledge.facts().map(|(at, _)| Page::Fact(at)));
@@ -55,6 +60,7 @@ impl Page {
             Page::Compare(a, b) => format!("compare/{}-vs-{}/", k.subjects[a].id, k.subjects[b].id),
             Page::NotFound => "404.html".to_string(),
             Page::Sitemap => "sitemap.xml".to_string(),
+            Page::Search => "search/".to_string(),
         }
     }
 
@@ -77,6 +83,7 @@ impl Page {
             Page::Compare(..) => "compare.html",
             Page::NotFound => "404.html",
             Page::Sitemap => "sitemap.xml",
+            Page::Search => "search.html",
         }
     }
 }
@@ -341,6 +348,11 @@ fn fill_page<'a>(
                 ],
             );
         }
+        Page::Search => {
+            meta.kind = "search";
+            meta.title = "Search".to_string();
+            meta.description = format!("Search {}.", ctx.config.title);
+        }
         Page::NotFound => {
             meta.kind = "not-found";
             meta.title = "Page not found".to_string();
@@ -349,7 +361,7 @@ fn fill_page<'a>(
             meta.kind = "sitemap";
             let urls: Vec<String> = Page::all(ctx)
                 .into_iter()
-                .filter(|p| !matches!(p, Page::NotFound | Page::Sitemap))
+                .filter(|p| !matches!(p, Page::NotFound | Page::Sitemap | Page::Search))
                 .map(|p| ctx.config.absolute_url(&p.url_path(ctx)))
                 .collect();
             context.insert("urls", &urls);

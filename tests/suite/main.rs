@@ -4,3 +4,4 @@ mod browser;
 mod build;
 mod check;
 mod common;
+mod search;

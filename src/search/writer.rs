@@ -1,0 +1,222 @@
+//! Writes the index: documents into tantivy's RAM directory, merged into one segment, then
+//! every file cut into content-addressed chunks, each written through the output sink with a
+//! brotli copy beside it, and the manifest last.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use tantivy::directory::RamDirectory;
+use tantivy::index::SegmentComponent;
+use tantivy::indexer::NoMergePolicy;
+use tantivy::store::Compressor;
+use tantivy::{Directory, Index, IndexSettings, IndexWriter, TantivyDocument};
+
+use super::SearchError;
+use super::documents::SearchDocument;
+use super::manifest::{Chunk, INDEX_DIR, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestFile};
+use super::schema::{Fields, build_schema, register_tokenizers};
+use crate::output::Sink;
+
+/// Files are cut into chunks of this size: small enough that a query on a large site fetches
+/// little more than it reads, large enough that a small site is a handful of requests.
+pub const CHUNK_SIZE: usize = 32 * 1024;
+
+/// Below this total size the browser fetches the whole index at once.
+pub const EAGER_BYTES: u64 = 256 * 1024;
+
+/// Documents are stored uncompressed in small blocks: the chunks are brotli-compressed for
+/// transfer anyway, and a hit's text then costs a few kilobytes, not a large block.
+const DOCSTORE_BLOCK: usize = 4 * 1024;
+
+/// Memory tantivy may use before it writes a segment; one segment is the common case.
+const WRITER_MEMORY: usize = 200_000_000;
+
+/// What the index holds, for the build summary and benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    pub documents: u64,
+    /// Sum of tantivy's file sizes.
+    pub bytes: u64,
+    /// Distinct chunk files written.
+    pub chunks: usize,
+}
+
+/// Indexes the documents and writes the published index into `sink`.
+pub fn write_index(
+    docs: &[SearchDocument],
+    language: &str,
+    sink: &Sink,
+) -> Result<IndexStats, SearchError> {
+    let files = build(docs, language)?;
+    let manifest = manifest(language, docs.len() as u64, &files);
+    let mut written = BTreeSet::new();
+    let chunks: Vec<(&str, &[u8])> = files
+        .iter()
+        .flat_map(|(name, bytes)| {
+            let file = manifest.files.iter().find(|f| &f.name == name);
+            file.into_iter()
+                .flat_map(|f| f.chunks.iter())
+                .zip(bytes.chunks(CHUNK_SIZE))
+                .map(|(chunk, data)| (chunk.path.as_str(), data))
+        })
+        .filter(|(path, _)| written.insert(*path))
+        .collect();
+    chunks.par_iter().try_for_each(|(path, data)| {
+        sink.write(&format!("{INDEX_DIR}/{path}"), data)?;
+        if let Some(compressed) = brotli(data) {
+            sink.write(&format!("{INDEX_DIR}/{path}.br"), &compressed)?;
+        }
+        Ok::<(), SearchError>(())
+    })?;
+    let json = serde_json::to_vec(&manifest).expect("a manifest always serializes");
+    sink.write(&format!("{INDEX_DIR}/{MANIFEST_FILE}"), &json)?;
+    Ok(IndexStats {
+        documents: manifest.documents,
+        bytes: manifest.total_size,
+        chunks: chunks.len(),
+    })
+}
+
+/// Builds the index in memory and returns its files, by name.
+fn build(docs: &[SearchDocument], language: &str) -> Result<Vec<(String, Vec<u8>)>, SearchError> {
+    let directory = RamDirectory::create();
+    let settings = IndexSettings {
+        docstore_compression: Compressor::None,
+        docstore_blocksize: DOCSTORE_BLOCK,
+        ..IndexSettings::default()
+    };
+    let index = Index::create(directory.clone(), build_schema(language), settings)?;
+    register_tokenizers(&index);
+    let fields = Fields::from_schema(&index.schema())?;
+    let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    for doc in docs {
+        writer.add_document(tantivy_document(&fields, doc))?;
+    }
+    writer.commit()?;
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
+    writer.garbage_collect_files().wait()?;
+    writer.wait_merging_threads()?;
+    let mut names: BTreeSet<PathBuf> = BTreeSet::from([PathBuf::from("meta.json")]);
+    for meta in index.searchable_segment_metas()? {
+        use SegmentComponent::*;
+        let components = [
+            Postings, Positions, FastFields, FieldNorms, Terms, Store, Delete,
+        ];
+        names.extend(components.into_iter().map(|c| meta.relative_path(c)));
+    }
+    let mut files = Vec::new();
+    for name in names {
+        if let Ok(file) = directory.open_read(&name) {
+            let bytes = file.read_bytes()?;
+            files.push((
+                name.to_string_lossy().into_owned(),
+                bytes.as_slice().to_vec(),
+            ));
+        }
+    }
+    Ok(files)
+}
+
+fn tantivy_document(fields: &Fields, doc: &SearchDocument) -> TantivyDocument {
+    let mut out = TantivyDocument::default();
+    out.add_text(fields.kind, doc.kind.as_str());
+    out.add_text(fields.id, &doc.id);
+    if let Some(dimension) = &doc.dimension {
+        out.add_text(fields.dimension, dimension);
+    }
+    for subject in &doc.subjects {
+        out.add_text(fields.subject, subject);
+    }
+    out.add_text(fields.title, &doc.title);
+    out.add_text(fields.body, &doc.body);
+    for tag in &doc.tags {
+        out.add_text(fields.tags, tag);
+    }
+    if let Some(key) = &doc.key {
+        out.add_text(fields.key, key);
+    }
+    if let Some(value) = doc.value {
+        out.add_f64(fields.value, value);
+    }
+    out.add_text(fields.url, &doc.url);
+    for extra in &doc.extra {
+        out.add_text(fields.extra, extra);
+    }
+    for text in [&doc.title, &doc.body].into_iter().chain(&doc.tags) {
+        out.add_text(fields.words, text);
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The name of a chunk: the start of its SHA-256, so equal chunks share one file and a
+/// changed chunk never reuses a cached name.
+pub fn chunk_path(data: &[u8]) -> String {
+    format!("{}.bin", &hex(&Sha256::digest(data))[..20])
+}
+
+fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Manifest {
+    let files: Vec<ManifestFile> = files
+        .iter()
+        .map(|(name, bytes)| ManifestFile {
+            name: name.clone(),
+            size: bytes.len() as u64,
+            hash: hex(&Sha256::digest(bytes)),
+            chunks: bytes
+                .chunks(CHUNK_SIZE)
+                .map(|data| Chunk {
+                    path: chunk_path(data),
+                    size: data.len() as u64,
+                })
+                .collect(),
+        })
+        .collect();
+    let total_size = files.iter().map(|f| f.size).sum();
+    let prefetch = prefetch(&files, total_size);
+    Manifest {
+        format: MANIFEST_FORMAT,
+        language: language.to_string(),
+        documents,
+        chunk_size: CHUNK_SIZE as u64,
+        total_size,
+        files,
+        prefetch,
+    }
+}
+
+/// What every first query reads: all of a small index; otherwise the small files whole and
+/// the last chunk of the others (where tantivy keeps each file's footer and offsets).
+fn prefetch(files: &[ManifestFile], total_size: u64) -> Vec<String> {
+    let mut paths = BTreeSet::new();
+    for file in files {
+        let small = file.chunks.len() <= 1 || file.name.ends_with(".fieldnorm");
+        if total_size <= EAGER_BYTES || small {
+            paths.extend(file.chunks.iter().map(|c| c.path.clone()));
+        } else if let Some(last) = file.chunks.last() {
+            paths.insert(last.path.clone());
+        }
+    }
+    paths.into_iter().collect()
+}
+
+/// A brotli copy for hosts that serve precompressed files; `None` when it would not be
+/// smaller by a tenth.
+fn brotli(data: &[u8]) -> Option<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).ok()?;
+    (out.len() * 10 < data.len() * 9).then_some(out)
+}
