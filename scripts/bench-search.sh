@@ -22,9 +22,12 @@ mkdir -p "$work"
 
 cargo build --release --quiet
 versus=${CARGO_TARGET_DIR:-$root/target}/release/versus
-module=themes/default/static/search/versus_search.wasm
-printf '{"module": {"raw": %s, "gzip": %s, "brotli": %s}}\n' \
-  "$(stat -c %s $module)" "$(gzip -9 -c $module | wc -c)" "$(stat -c %s $module.br)" > "$work/results.jsonl"
+modules=""
+for module in themes/default/static/search/versus_search{,_all}.wasm; do
+  modules+=$(printf '"%s": {"raw": %s, "gzip": %s, "brotli": %s},' "$(basename $module)" \
+    "$(stat -c %s $module)" "$(gzip -9 -c $module | wc -c)" "$(stat -c %s $module.br)")
+done
+echo "{\"modules\": {${modules%,}}}" > "$work/results.jsonl"
 
 for size in shipped "${sizes[@]}"; do
   if [ "$size" = shipped ]; then
@@ -35,9 +38,9 @@ for size in shipped "${sizes[@]}"; do
     site=$work/gen-$size/canonical; query="warm latency"
   fi
   rm -rf "$site/public"
-  started=$(date +%s.%N)
+  started=$(date +%s%N)
   "$versus" --root "$site" build --quiet
-  build_s=$(echo "$(date +%s.%N) - $started" | bc)
+  build_s=$(( ($(date +%s%N) - started) / 1000000 ))e-3
   index=$site/public/search/index
   index_raw=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total_size'])" "$index/manifest.json")
   index_br=$(python3 - "$index" <<'PY'
@@ -49,7 +52,7 @@ PY
 )
   if [ -x "$pagefind" ]; then "$pagefind" --site "$site/public" >/dev/null 2>&1 || echo "pagefind failed on $size" >&2; fi
   browser=$(node tests/browser/bench.mjs "$site/public" "$query")
-  native=$(cargo bench --quiet --bench search -- "$site/public" 2>/dev/null | tail -1)
+  native=$(cargo bench --quiet --profile release --bench search -- "$site/public" 2>/dev/null | tail -1)
   printf '{"site": "%s", "query": "%s", "build_s": %s, "index_raw": %s, "index_brotli": %s, "browser": %s, "native": %s}\n' \
     "$size" "$query" "$build_s" "$index_raw" "$index_br" "$browser" "$native" | tee -a "$work/results.jsonl"
 done
@@ -57,9 +60,11 @@ done
 python3 - "$work/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-m = rows[0]["module"]
 kb = lambda b: f"{b / 1024:,.0f} KB"
-print(f"\nmodule: {kb(m['raw'])} raw, {kb(m['gzip'])} gzip, {kb(m['brotli'])} brotli\n")
+print()
+for name, m in rows[0]["modules"].items():
+    print(f"{name}: {kb(m['raw'])} raw, {kb(m['gzip'])} gzip, {kb(m['brotli'])} brotli")
+print()
 print("| site | build | index raw / brotli | first search: bytes (requests) | keystroke to result | later query | Pagefind first search | ratio | native p50 / p99 |")
 print("|---|---|---|---|---|---|---|---|---|")
 for r in rows[1:]:

@@ -35,8 +35,6 @@ pub struct Manifest {
     pub language: String,
     /// Facts, dimensions, subjects and questions indexed.
     pub documents: u64,
-    /// Files are cut into chunks of at most this many bytes.
-    pub chunk_size: u64,
     /// Sum of the sizes of every file.
     pub total_size: u64,
     pub files: Vec<ManifestFile>,
@@ -53,6 +51,8 @@ pub struct ManifestFile {
     pub size: u64,
     /// SHA-256 of the whole file, hex.
     pub hash: String,
+    /// Every chunk but the last holds this many bytes.
+    pub chunk_size: u64,
     pub chunks: Vec<Chunk>,
 }
 
@@ -89,7 +89,7 @@ impl ChunkedDirectory {
                 let chunked = ChunkedFile {
                     name: file.name.clone(),
                     size: file.size as usize,
-                    chunk_size: manifest.chunk_size as usize,
+                    chunk_size: file.chunk_size as usize,
                     chunks: file.chunks.clone(),
                     loaded: file.chunks.iter().map(|_| Mutex::new(None)).collect(),
                     loader: loader.clone(),
@@ -260,12 +260,12 @@ mod tests {
             format: MANIFEST_FORMAT,
             language: "en".into(),
             documents: 0,
-            chunk_size: chunk_size as u64,
             total_size: bytes.len() as u64,
             files: vec![ManifestFile {
                 name: "f".into(),
                 size: bytes.len() as u64,
                 hash: String::new(),
+                chunk_size: chunk_size as u64,
                 chunks,
             }],
             prefetch: Vec::new(),

@@ -1,13 +1,15 @@
 //! Full-text search: the model as tantivy documents ([`documents`]), written at build time into
 //! `search/index/` as content-addressed chunks with a manifest ([`writer`], [`manifest`]), and
-//! one query path ([`query`]) that the CLI, the browser (compiled to WebAssembly from the same
-//! files) and the HTTP server share. [`schema`], [`manifest`] and [`query`] depend on tantivy,
-//! serde and std only, because the WebAssembly crate in `scripts/search-wasm/` includes them.
+//! one query path ([`query`], [`spelling`]) that the CLI, the browser (compiled to WebAssembly
+//! from the same files) and the HTTP server share. [`schema`], [`manifest`], [`query`] and
+//! [`spelling`] depend only on tantivy, serde, frostem and std, because the WebAssembly crate in
+//! `scripts/search-wasm/` includes them.
 
 pub mod documents;
 pub mod manifest;
 pub mod query;
 pub mod schema;
+pub mod spelling;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -215,6 +217,73 @@ mod tests {
         assert_eq!(results.total, 1);
         let nothing = query::search(&searcher, &Request::new("zebra")).expect("search");
         assert_eq!((nothing.total, nothing.did_you_mean), (0, None));
+    }
+
+    /// The browser's protocol: a read of a chunk not fetched yet fails and is recorded; the
+    /// call is run again once those chunks arrive, until nothing is missing.
+    #[test]
+    fn answers_the_same_when_chunks_arrive_only_after_being_asked_for() {
+        use std::collections::BTreeSet;
+        use std::sync::Mutex;
+        let docs: Vec<_> = (0..400)
+            .map(|i| {
+                fact(
+                    &format!("f{i}"),
+                    ["serverless", "containers"][i % 2],
+                    &format!("Fact {i} about cold starts and warm pools number {}", i * 7),
+                    None,
+                )
+            })
+            .collect();
+        let sink = Sink::Memory(MemorySink::default());
+        writer::write_index(&docs, "en", &sink).expect("index");
+        let Sink::Memory(memory) = sink else {
+            unreachable!()
+        };
+        let files = Arc::new(memory.into_files());
+        let manifest: Manifest =
+            serde_json::from_slice(&files[&format!("{INDEX_DIR}/{MANIFEST_FILE}")]).expect("json");
+        let fetched = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+        let missing = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (have, want) = (fetched.clone(), missing.clone());
+        let loader: ChunkLoader = Arc::new(move |chunk| {
+            if have.lock().expect("lock").contains(&chunk.path) {
+                Ok(files[&format!("{INDEX_DIR}/{}", chunk.path)].clone())
+            } else {
+                want.lock().expect("lock").push(chunk.path.clone());
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    "not yet",
+                ))
+            }
+        });
+        let directory = ChunkedDirectory::new(&manifest, loader);
+        let mut rounds = 0;
+        let mut again = |call: &mut dyn FnMut() -> bool| loop {
+            rounds += 1;
+            assert!(rounds < 20, "no progress");
+            let done = call();
+            let asked: Vec<String> = std::mem::take(&mut *missing.lock().expect("lock"));
+            if asked.is_empty() {
+                assert!(done);
+                return;
+            }
+            fetched.lock().expect("lock").extend(asked);
+        };
+        let mut searcher = None;
+        again(&mut || {
+            searcher = query::open_searcher(directory.clone()).ok();
+            searcher.is_some()
+        });
+        let searcher = searcher.expect("opened");
+        let request = Request::new("cold starts");
+        let mut results = None;
+        again(&mut || {
+            results = query::search(&searcher, &request).ok();
+            results.is_some()
+        });
+        let direct = query::search(&index(&docs), &request).expect("search");
+        assert_eq!(results.expect("answered"), direct);
     }
 
     #[test]

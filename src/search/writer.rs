@@ -21,7 +21,10 @@ use crate::output::Sink;
 
 /// Files are cut into chunks of this size: small enough that a query on a large site fetches
 /// little more than it reads, large enough that a small site is a handful of requests.
-pub const CHUNK_SIZE: usize = 32 * 1024;
+pub const CHUNK_SIZE: usize = 16 * 1024;
+
+/// The document store is read a block per hit, at random: smaller chunks.
+pub const STORE_CHUNK_SIZE: usize = 8 * 1024;
 
 /// Below this total size the browser fetches the whole index at once.
 pub const EAGER_BYTES: u64 = 256 * 1024;
@@ -54,11 +57,11 @@ pub fn write_index(
     let mut written = BTreeSet::new();
     let chunks: Vec<(&str, &[u8])> = files
         .iter()
-        .flat_map(|(name, bytes)| {
-            let file = manifest.files.iter().find(|f| &f.name == name);
-            file.into_iter()
-                .flat_map(|f| f.chunks.iter())
-                .zip(bytes.chunks(CHUNK_SIZE))
+        .zip(&manifest.files)
+        .flat_map(|((_, bytes), file)| {
+            file.chunks
+                .iter()
+                .zip(bytes.chunks(file.chunk_size as usize))
                 .map(|(chunk, data)| (chunk.path.as_str(), data))
         })
         .filter(|(path, _)| written.insert(*path))
@@ -72,6 +75,9 @@ pub fn write_index(
     })?;
     let json = serde_json::to_vec(&manifest).expect("a manifest always serializes");
     sink.write(&format!("{INDEX_DIR}/{MANIFEST_FILE}"), &json)?;
+    if let Some(compressed) = brotli(&json) {
+        sink.write(&format!("{INDEX_DIR}/{MANIFEST_FILE}.br"), &compressed)?;
+    }
     Ok(IndexStats {
         documents: manifest.documents,
         bytes: manifest.total_size,
@@ -167,17 +173,25 @@ pub fn chunk_path(data: &[u8]) -> String {
 fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Manifest {
     let files: Vec<ManifestFile> = files
         .iter()
-        .map(|(name, bytes)| ManifestFile {
-            name: name.clone(),
-            size: bytes.len() as u64,
-            hash: hex(&Sha256::digest(bytes)),
-            chunks: bytes
-                .chunks(CHUNK_SIZE)
-                .map(|data| Chunk {
-                    path: chunk_path(data),
-                    size: data.len() as u64,
-                })
-                .collect(),
+        .map(|(name, bytes)| {
+            let chunk_size = if name.ends_with(".store") {
+                STORE_CHUNK_SIZE
+            } else {
+                CHUNK_SIZE
+            };
+            ManifestFile {
+                name: name.clone(),
+                size: bytes.len() as u64,
+                hash: hex(&Sha256::digest(bytes)),
+                chunk_size: chunk_size as u64,
+                chunks: bytes
+                    .chunks(chunk_size)
+                    .map(|data| Chunk {
+                        path: chunk_path(data),
+                        size: data.len() as u64,
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let total_size = files.iter().map(|f| f.size).sum();
@@ -186,20 +200,18 @@ fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Mani
         format: MANIFEST_FORMAT,
         language: language.to_string(),
         documents,
-        chunk_size: CHUNK_SIZE as u64,
         total_size,
         files,
         prefetch,
     }
 }
 
-/// What every first query reads: all of a small index; otherwise the small files whole and
-/// the last chunk of the others (where tantivy keeps each file's footer and offsets).
+/// What opening the index reads: all of a small index; otherwise `meta.json` and the last
+/// chunk of every other file (where tantivy keeps each file's footer and offsets).
 fn prefetch(files: &[ManifestFile], total_size: u64) -> Vec<String> {
     let mut paths = BTreeSet::new();
     for file in files {
-        let small = file.chunks.len() <= 1 || file.name.ends_with(".fieldnorm");
-        if total_size <= EAGER_BYTES || small {
+        if total_size <= EAGER_BYTES || file.chunks.len() <= 1 {
             paths.extend(file.chunks.iter().map(|c| c.path.clone()));
         } else if let Some(last) = file.chunks.last() {
             paths.insert(last.path.clone());

@@ -18,7 +18,7 @@ async function inWorker(page, requests) {
         worker.removeEventListener("message", listen);
         resolve(event.data);
       });
-      worker.postMessage({ id, request });
+      worker.postMessage({ id, request, language: document.documentElement.lang });
     });
     const answers = [];
     for (const request of requests) {

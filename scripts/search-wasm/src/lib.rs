@@ -2,10 +2,16 @@
 //! exports and two imports, so that a few lines of JavaScript glue (no wasm-bindgen) run it.
 //!
 //! Exports: `alloc`/`dealloc` (buffers the glue writes into), `open` (the manifest's JSON),
-//! `search` (a request's JSON), and `output_ptr`/`output_len` (the last JSON answer).
+//! `search` (a request's JSON), and `output_ptr`/`output_len` (the last JSON answer:
+//! `{"ok": ...}`, `{"error": "..."}`, or `{"missing": [chunk paths]}`).
 //! Imports (module `env`): `versus_read_chunk(path_ptr, path_len, dst_ptr, dst_len) -> i32`,
-//! which copies an index chunk into memory (0 on success), and `versus_random(ptr, len)`,
-//! which fills memory with `crypto.getRandomValues`.
+//! which copies an index chunk into memory and returns 0, or returns 2 when the glue has not
+//! fetched it yet; and `versus_random(ptr, len)`, which calls `crypto.getRandomValues`.
+//!
+//! A query's reads depend on each other (footers, then term dictionaries, then postings, then
+//! stored documents), so a first query runs in a few rounds: each round reports every chunk it
+//! missed, the glue fetches them all in parallel and runs the call again. Chunks read stay in
+//! memory, so each round gets further.
 
 // The shared files also hold what only the writer and the CLI use.
 #![allow(dead_code)]
@@ -16,6 +22,8 @@ mod manifest;
 mod query;
 #[path = "../../../src/search/schema.rs"]
 mod schema;
+#[path = "../../../src/search/spelling.rs"]
+mod spelling;
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -46,6 +54,7 @@ unsafe extern "Rust" fn __getrandom_v03_custom(
 thread_local! {
     static SEARCHER: RefCell<Option<tantivy::Searcher>> = const { RefCell::new(None) };
     static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static MISSING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reserves `len` bytes for the glue to write a request or manifest into.
@@ -85,12 +94,23 @@ enum Answer {
     Ok { ok: SearchResults },
     Opened { ok: bool },
     Err { error: String },
+    Missing { missing: Vec<String> },
 }
 
-fn answer(answer: &Answer) -> i32 {
-    let json = serde_json::to_vec(answer).unwrap_or_else(|_| b"{\"error\":\"internal\"}".to_vec());
+/// Runs one call; when it missed chunks, its answer is the list of them, whatever it returned
+/// (tantivy may have worked around a failed read, so nothing else it said can be trusted).
+fn attempt(call: impl FnOnce() -> Answer) -> i32 {
+    MISSING.with(|missing| missing.borrow_mut().clear());
+    let result = call();
+    let missing = MISSING.with(|missing| std::mem::take(&mut *missing.borrow_mut()));
+    let (result, status) = match result {
+        _ if !missing.is_empty() => (Answer::Missing { missing }, 2),
+        Answer::Err { error } => (Answer::Err { error }, 1),
+        other => (other, 0),
+    };
+    let json = serde_json::to_vec(&result).unwrap_or_else(|_| b"{\"error\":\"internal\"}".to_vec());
     OUTPUT.with(|out| *out.borrow_mut() = json);
-    i32::from(matches!(answer, Answer::Err { .. }))
+    status
 }
 
 fn input(ptr: *mut u8, len: usize) -> Vec<u8> {
@@ -98,72 +118,66 @@ fn input(ptr: *mut u8, len: usize) -> Vec<u8> {
     unsafe { Vec::from_raw_parts(ptr, len, len) }
 }
 
+fn error(message: String) -> Answer {
+    Answer::Err { error: message }
+}
+
 /// Opens the index a manifest describes; chunks are read through `versus_read_chunk` when a
-/// query first needs them. Returns 0, or 1 with `{"error": ...}` as the output.
+/// call first needs them. Returns 0, 1 with `{"error": ...}`, or 2 with `{"missing": ...}`.
 #[unsafe(no_mangle)]
 pub extern "C" fn open(ptr: *mut u8, len: usize) -> i32 {
-    let manifest: Manifest = match serde_json::from_slice(&input(ptr, len)) {
-        Ok(manifest) => manifest,
-        Err(err) => {
-            return answer(&Answer::Err {
-                error: format!("bad manifest: {err}"),
-            });
+    let manifest: Result<Manifest, _> = serde_json::from_slice(&input(ptr, len));
+    attempt(|| {
+        let manifest = match manifest {
+            Ok(manifest) => manifest,
+            Err(err) => return error(format!("bad manifest: {err}")),
+        };
+        let loader: ChunkLoader = Arc::new(read_chunk);
+        match query::open_searcher(ChunkedDirectory::new(&manifest, loader)) {
+            Ok(searcher) => {
+                SEARCHER.with(|s| *s.borrow_mut() = Some(searcher));
+                Answer::Opened { ok: true }
+            }
+            Err(err) => error(err.to_string()),
         }
-    };
-    let loader: ChunkLoader = Arc::new(read_chunk);
-    match query::open_searcher(ChunkedDirectory::new(&manifest, loader)) {
-        Ok(searcher) => {
-            SEARCHER.with(|s| *s.borrow_mut() = Some(searcher));
-            answer(&Answer::Opened { ok: true })
-        }
-        Err(err) => answer(&Answer::Err {
-            error: err.to_string(),
-        }),
-    }
+    })
 }
 
 fn read_chunk(chunk: &Chunk) -> std::io::Result<Vec<u8>> {
     let mut bytes = vec![0u8; chunk.size as usize];
+    let path = chunk.path.as_bytes();
     // SAFETY: both buffers are valid for their lengths; the import only writes into `bytes`.
-    let status = unsafe {
-        versus_read_chunk(
-            chunk.path.as_ptr(),
-            chunk.path.len(),
-            bytes.as_mut_ptr(),
-            bytes.len(),
-        )
-    };
-    if status == 0 {
-        Ok(bytes)
-    } else {
-        Err(std::io::Error::other(format!(
-            "cannot fetch {}",
-            chunk.path
-        )))
+    let status =
+        unsafe { versus_read_chunk(path.as_ptr(), path.len(), bytes.as_mut_ptr(), bytes.len()) };
+    match status {
+        0 => Ok(bytes),
+        2 => {
+            MISSING.with(|missing| missing.borrow_mut().push(chunk.path.clone()));
+            Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("{} is not fetched yet", chunk.path),
+            ))
+        }
+        _ => Err(std::io::Error::other(format!("cannot fetch {}", chunk.path))),
     }
 }
 
 /// Runs a request (`{"query", "limit", "subject", "dimension"}`); the output is
-/// `{"ok": results}` (returns 0) or `{"error": message}` (returns 1).
+/// `{"ok": results}` (returns 0), `{"error": message}` (1) or `{"missing": paths}` (2).
 #[unsafe(no_mangle)]
 pub extern "C" fn search(ptr: *mut u8, len: usize) -> i32 {
-    let request: Request = match serde_json::from_slice(&input(ptr, len)) {
-        Ok(request) => request,
-        Err(err) => {
-            return answer(&Answer::Err {
-                error: format!("bad request: {err}"),
-            });
-        }
-    };
-    SEARCHER.with(|searcher| match searcher.borrow().as_ref() {
-        None => answer(&Answer::Err {
-            error: "the index is not open".into(),
-        }),
-        Some(searcher) => match query::search(searcher, &request) {
-            Ok(results) => answer(&Answer::Ok { ok: results }),
-            Err(err) => answer(&Answer::Err {
-                error: err.to_string(),
-            }),
-        },
+    let request: Result<Request, _> = serde_json::from_slice(&input(ptr, len));
+    attempt(|| {
+        let request = match request {
+            Ok(request) => request,
+            Err(err) => return error(format!("bad request: {err}")),
+        };
+        SEARCHER.with(|searcher| match searcher.borrow().as_ref() {
+            None => error("the index is not open".into()),
+            Some(searcher) => match query::search(searcher, &request) {
+                Ok(results) => Answer::Ok { ok: results },
+                Err(err) => error(err.to_string()),
+            },
+        })
     })
 }

@@ -1,6 +1,6 @@
-// The search engine in the browser: loads versus_search.wasm (tantivy compiled to WebAssembly)
-// and the index's manifest, fetches the chunks every first query needs in parallel, and the
-// rest only when a query touches them (synchronously, which browsers allow only in workers).
+// The search engine in the browser: loads the WebAssembly module (tantivy and versus's query
+// code) and the index's manifest, and fetches index chunks only when a call needs them: each
+// call that misses chunks says which, they are fetched in parallel, and the call runs again.
 // No wasm-bindgen: the module's raw exports are called through the helpers below.
 
 /** A query the engine refused (too long, bad syntax): the engine itself is fine. */
@@ -8,27 +8,38 @@ export class RefusedQuery extends Error {}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Rounds of fetching before a call reads what it still misses synchronously. */
+const MAX_ROUNDS = 8;
 
-/** Loads the module and opens the index; resolves to { search(request), stats }. */
+/**
+ * Loads the module at `wasmUrl` and opens the index at `indexUrl` (a folder URL ending in /);
+ * resolves to { search(request) -> Promise<results>, stats }.
+ */
 export async function openEngine(wasmUrl, indexUrl) {
   const started = performance.now();
-  const stats = { requests: 0, bytes: 0, lazyChunks: 0, openMs: 0 };
-  const manifestResponse = await fetch(new URL("manifest.json", indexUrl), { cache: "no-cache" });
-  if (!manifestResponse.ok) throw new Error(`no search index (${manifestResponse.status})`);
-  const manifestText = await manifestResponse.text();
-  const manifest = JSON.parse(manifestText);
-  const chunks = new Map();
+  const stats = { rounds: 0, chunks: 0, openMs: 0 };
+  const chunks = new Map(); // path -> Uint8Array fetched, not yet handed to the module
+  const inflight = new Map(); // path -> Promise
   let memory = null;
+  let synchronous = false;
+  const fetchChunk = (path) => {
+    if (!inflight.has(path)) {
+      inflight.set(path, fetch(new URL(path, indexUrl)).then(async (response) => {
+        if (!response.ok) throw new Error(`cannot fetch ${path}: ${response.status}`);
+        chunks.set(path, new Uint8Array(await response.arrayBuffer()));
+        stats.chunks += 1;
+      }).finally(() => inflight.delete(path)));
+    }
+    return inflight.get(path);
+  };
   const imports = {
     env: {
       versus_read_chunk(pathPtr, pathLen, dst, len) {
         const path = decoder.decode(new Uint8Array(memory.buffer, pathPtr, pathLen));
         let bytes = chunks.get(path);
+        if (!bytes && !synchronous) return 2; // missing: the call reports it
+        bytes ??= fetchSync(new URL(path, indexUrl));
         chunks.delete(path); // the module keeps what it read
-        if (!bytes) {
-          bytes = fetchSync(new URL(path, indexUrl));
-          stats.lazyChunks += 1;
-        }
         if (!bytes || bytes.length !== len) return 1;
         new Uint8Array(memory.buffer, dst, len).set(bytes);
         return 0;
@@ -40,28 +51,39 @@ export async function openEngine(wasmUrl, indexUrl) {
       },
     },
   };
-  const prefetch = manifest.prefetch.map(async (path) => {
-    const response = await fetch(new URL(path, indexUrl));
-    if (response.ok) chunks.set(path, new Uint8Array(await response.arrayBuffer()));
+  const manifestText = await fetch(new URL("manifest.json", indexUrl), { cache: "no-cache" }).then((r) => {
+    if (!r.ok) throw new Error(`no search index (${r.status})`);
+    return r.text();
   });
+  const manifest = JSON.parse(manifestText);
   const [module] = await Promise.all([
     fetch(wasmUrl).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b, imports)),
-    ...prefetch,
+    ...manifest.prefetch.map(fetchChunk),
   ]);
   const exports = module.instance.exports;
   memory = exports.memory;
-  const call = (fn, text) => {
+  const once = (fn, text) => {
     const bytes = encoder.encode(text);
     const ptr = exports.alloc(bytes.length);
     new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
     fn(ptr, bytes.length);
-    const out = new Uint8Array(memory.buffer, exports.output_ptr(), exports.output_len());
-    const answer = JSON.parse(decoder.decode(out));
-    if (answer.error !== undefined) throw new RefusedQuery(answer.error);
-    return answer.ok;
+    return JSON.parse(decoder.decode(new Uint8Array(memory.buffer, exports.output_ptr(), exports.output_len())));
+  };
+  const call = async (fn, text) => {
+    for (let round = 1; ; round++) {
+      synchronous = round > MAX_ROUNDS;
+      const answer = once(fn, text);
+      stats.rounds += 1;
+      if (answer.missing) {
+        await Promise.all(answer.missing.map(fetchChunk));
+        continue;
+      }
+      if (answer.error !== undefined) throw new RefusedQuery(answer.error);
+      return answer.ok;
+    }
   };
   try {
-    call(exports.open, manifestText);
+    await call(exports.open, manifestText);
   } catch (error) {
     throw new Error(`cannot open the search index: ${error.message}`);
   }
@@ -70,6 +92,7 @@ export async function openEngine(wasmUrl, indexUrl) {
   return { search: (request) => call(exports.search, JSON.stringify(request)), stats };
 }
 
+/** The last resort of a call that keeps missing chunks; browsers allow it in workers only. */
 function fetchSync(url) {
   const xhr = new XMLHttpRequest();
   xhr.open("GET", url, false);

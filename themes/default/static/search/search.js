@@ -33,7 +33,7 @@ function ask(request) {
   const id = nextId++;
   return new Promise((resolve) => {
     pending.set(id, resolve);
-    engine().postMessage({ id, request });
+    engine().postMessage({ id, request, language: document.documentElement.lang });
   });
 }
 
@@ -83,9 +83,13 @@ class SearchBox {
       history.replaceState(null, "", url);
     }
     if (!query) return this.close();
-    this.show([element("p", { class: "search-status" }, "Searching…")], false);
+    // Say "Searching…" only when an answer is slow (the first one loads the engine).
+    const slow = setTimeout(() => {
+      if (sequence === this.sequence) this.show([element("p", { class: "search-status" }, "Searching…")], false);
+    }, 150);
     const request = { query, limit: this.limit, ...this.filters };
     const answer = await ask(request);
+    clearTimeout(slow);
     if (sequence !== this.sequence) return; // a newer query is on its way
     if (answer.error) {
       const message = answer.refused ? answer.error : `Search is unavailable: ${answer.error}`;

@@ -1,20 +1,29 @@
-// Runs the search engine off the page's main thread. Messages in: { id, request }; out:
-// { id, results } or { id, error }. The module and index load on the first message.
+// Runs the search engine off the page's main thread. Messages in: { id, request, language }
+// (no request: just load); out: { id, results } or { id, error, refused }. The module and index
+// load on the first message; the module with every stemmer only for languages that need one.
 import { RefusedQuery, openEngine } from "./engine.js";
+
+const OTHER_STEMMED = ["ar", "da", "nl", "fi", "fr", "de", "el", "hu", "it", "no", "nb", "nn", "pt", "ro", "ru", "es", "sv", "ta", "tr"];
 
 let engine = null;
 
+function load(language) {
+  const primary = String(language ?? "en").toLowerCase().split(/[-_]/)[0];
+  const module = OTHER_STEMMED.includes(primary) ? "versus_search_all.wasm" : "versus_search.wasm";
+  return openEngine(new URL(module, import.meta.url), new URL("../../search/index/", import.meta.url));
+}
+
 self.onmessage = async (event) => {
-  const { id, request } = event.data;
+  const { id, request, language } = event.data;
   try {
-    engine ??= openEngine(new URL("versus_search.wasm", import.meta.url), new URL("../../search/index/", import.meta.url));
+    engine ??= load(language);
     const ready = await engine;
     if (!request) {
       self.postMessage({ id, ready: true, stats: ready.stats });
       return;
     }
     const started = performance.now();
-    const results = ready.search(request);
+    const results = await ready.search(request);
     self.postMessage({ id, results, ms: performance.now() - started });
   } catch (error) {
     // A refused query leaves the engine usable; anything else (a trap, a failed fetch) loads
