@@ -378,9 +378,8 @@ fn excerpt(snippets: &SnippetGenerator, body: &str) -> Vec<ExcerptPart> {
     }
     let fragment = snippet.fragment();
     let range = snippet.fragment_range();
-    if range.start > 0 {
-        push("…", false);
-    }
+    // The fragment starts and ends on words: keep the punctuation around it, mark cut text.
+    push(cut(&body[..range.start]), false);
     let mut at = 0;
     for highlight in tantivy::snippet::collapse_overlapped_ranges(snippet.highlighted()) {
         push(&fragment[at..highlight.start], false);
@@ -388,10 +387,17 @@ fn excerpt(snippets: &SnippetGenerator, body: &str) -> Vec<ExcerptPart> {
         at = highlight.end;
     }
     push(&fragment[at..], false);
-    if range.end < body.len() {
-        push("…", false);
-    }
+    push(cut(&body[range.end..]), false);
     parts
+}
+
+/// The text around an excerpt: kept when it is only punctuation, else an ellipsis.
+fn cut(text: &str) -> &str {
+    if text.chars().any(char::is_alphanumeric) {
+        "…"
+    } else {
+        text
+    }
 }
 
 /// The start of a text, cut at a word boundary before `max_chars`.
