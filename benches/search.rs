@@ -37,13 +37,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let first_ms = first.elapsed().as_secs_f64() * 1e3;
     let mut times = Vec::with_capacity(rounds * QUERIES.len());
+    let mut per_query = vec![Vec::with_capacity(rounds); QUERIES.len()];
     for _ in 0..rounds {
-        for query in QUERIES {
+        for (query, samples) in QUERIES.iter().zip(&mut per_query) {
             let started = Instant::now();
-            let results = search::query(&index, &Request::new(query))?;
-            times.push(started.elapsed().as_secs_f64() * 1e3);
+            let results = search::query(&index, &Request::new(*query))?;
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            times.push(ms);
+            samples.push(ms);
             std::hint::black_box(results);
         }
+    }
+    for (query, samples) in QUERIES.iter().zip(&mut per_query) {
+        samples.sort_by(f64::total_cmp);
+        eprintln!("{:>8.3} ms  {query}", samples[samples.len() / 2]);
     }
     times.sort_by(f64::total_cmp);
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];

@@ -1,11 +1,12 @@
 //! Full-text search: the model as tantivy documents ([`documents`]), written at build time into
 //! `search/index/` as content-addressed chunks with a manifest ([`writer`], [`manifest`]), and
-//! one query path ([`query`], [`spelling`]) that the CLI, the browser (compiled to WebAssembly
-//! from the same files) and the HTTP server share. [`schema`], [`manifest`], [`query`] and
-//! [`spelling`] depend only on tantivy, serde, frostem and std, because the WebAssembly crate in
-//! `scripts/search-wasm/` includes them.
+//! one query path ([`query`], [`facets`], [`spelling`]) that the CLI, the browser (compiled to
+//! WebAssembly from the same files) and the HTTP server share. [`schema`], [`manifest`],
+//! [`query`], [`facets`] and [`spelling`] depend only on tantivy, serde, frostem and std,
+//! because the WebAssembly crate in `scripts/search-wasm/` includes them.
 
 pub mod documents;
+pub mod facets;
 pub mod manifest;
 pub mod query;
 pub mod schema;

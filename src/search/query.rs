@@ -3,17 +3,17 @@
 //! ranking, the same facet counts and the same HTML-escaped excerpts. Depends on tantivy,
 //! serde and std only, so the WebAssembly crate compiles this very file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::columnar::StrColumn;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, QueryParserError, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Index, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, Score, Searcher, TantivyDocument, Term};
 
+use super::facets::FacetCollector;
 use super::schema::Fields;
 use super::spelling::correct;
 
@@ -103,7 +103,8 @@ pub struct ExcerptPart {
     pub matched: bool,
 }
 
-/// Matching documents counted by subject and by dimension id.
+/// Matching documents counted by subject and by dimension id (at most
+/// [`super::facets::MAX_FACET_VALUES`] each, the largest counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facets {
     pub subject: BTreeMap<String, u64>,
@@ -307,16 +308,14 @@ fn collect(
             .get_field_name(fields.dimension)
             .to_string(),
     };
-    if limit == 0 {
-        let (total, facets) = searcher.search(query, &(Count, facets))?;
-        return Ok(Outcome {
-            total: total as u64,
-            top: Vec::new(),
-            facets,
-        });
-    }
-    let top = TopDocs::with_limit(limit).order_by_score();
-    let (top, total, facets) = searcher.search(query, &(top, Count, facets))?;
+    // Counting every match needs no scores; the best hits then come from a second pass that
+    // can skip blocks of documents that cannot make the top (block-max WAND).
+    let (total, facets) = searcher.search(query, &(Count, facets))?;
+    let top = if limit == 0 || total == 0 {
+        Vec::new()
+    } else {
+        searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?
+    };
     Ok(Outcome {
         total: total as u64,
         top,
@@ -434,89 +433,6 @@ pub fn excerpt_html(parts: &[ExcerptPart]) -> String {
         }
     }
     html
-}
-
-/// Counts matching documents by the terms of two string fast fields.
-struct FacetCollector {
-    subject: String,
-    dimension: String,
-}
-
-struct FacetSegmentCollector {
-    columns: [Option<StrColumn>; 2],
-    counts: [HashMap<u64, u64>; 2],
-}
-
-impl Collector for FacetCollector {
-    type Fruit = Facets;
-    type Child = FacetSegmentCollector;
-
-    fn for_segment(
-        &self,
-        _segment: u32,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<FacetSegmentCollector> {
-        let fast = reader.fast_fields();
-        Ok(FacetSegmentCollector {
-            columns: [fast.str(&self.subject)?, fast.str(&self.dimension)?],
-            counts: [HashMap::new(), HashMap::new()],
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
-        let mut merged = Facets::default();
-        for fruit in fruits {
-            for (id, count) in fruit.subject {
-                *merged.subject.entry(id).or_default() += count;
-            }
-            for (id, count) in fruit.dimension {
-                *merged.dimension.entry(id).or_default() += count;
-            }
-        }
-        Ok(merged)
-    }
-}
-
-impl SegmentCollector for FacetSegmentCollector {
-    type Fruit = Facets;
-
-    fn collect(&mut self, doc: u32, _score: Score) {
-        for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
-            if let Some(column) = column {
-                for ord in column.term_ords(doc) {
-                    *counts.entry(ord).or_default() += 1;
-                }
-            }
-        }
-    }
-
-    fn harvest(self) -> Facets {
-        let [subject, dimension] = self.counts;
-        let [subject_column, dimension_column] = self.columns;
-        Facets {
-            subject: names(subject_column.as_ref(), subject),
-            dimension: names(dimension_column.as_ref(), dimension),
-        }
-    }
-}
-
-fn names(column: Option<&StrColumn>, counts: HashMap<u64, u64>) -> BTreeMap<String, u64> {
-    let Some(column) = column else {
-        return BTreeMap::new();
-    };
-    let mut named = BTreeMap::new();
-    let mut name = String::new();
-    for (ord, count) in counts {
-        name.clear();
-        if column.ord_to_str(ord, &mut name).unwrap_or(false) {
-            named.insert(name.clone(), count);
-        }
-    }
-    named
 }
 
 #[cfg(test)]

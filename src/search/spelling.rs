@@ -50,23 +50,37 @@ pub fn correct(
     Ok(changed.then(|| pieces.join(" ")))
 }
 
+/// The closest indexed word that starts with the same letter (as most spelling checkers
+/// assume, since first letters are rarely mistyped; it also reads a slice of the vocabulary
+/// rather than all of it), fewest edits first, then the most documents.
 fn closest(
     vocabulary: &[std::sync::Arc<tantivy::InvertedIndexReader>],
     word: &str,
 ) -> Result<Option<String>, QueryError> {
     let target: Vec<char> = word.chars().collect();
     let max = if target.len() <= 5 { 1 } else { 2 };
+    let Some(first) = target.first() else {
+        return Ok(None);
+    };
+    let prefix = first.to_string();
     let mut best: Option<(usize, u32, String)> = None;
+    let mut chars = Vec::new();
     for inverted in vocabulary {
         let mut stream = inverted
             .terms()
-            .stream()
+            .range()
+            .ge(prefix.as_bytes())
+            .into_stream()
             .map_err(|err| QueryError::Index(err.to_string()))?;
         while let Some((key, info)) = stream.next() {
             let Ok(candidate) = std::str::from_utf8(key) else {
                 continue;
             };
-            let chars: Vec<char> = candidate.chars().collect();
+            if !candidate.starts_with(&prefix) {
+                break;
+            }
+            chars.clear();
+            chars.extend(candidate.chars());
             if chars.len().abs_diff(target.len()) > max {
                 continue;
             }

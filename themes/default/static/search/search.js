@@ -92,7 +92,8 @@ class SearchBox {
     clearTimeout(slow);
     if (sequence !== this.sequence) return; // a newer query is on its way
     if (answer.error) {
-      const message = answer.refused ? answer.error : `Search is unavailable: ${answer.error}`;
+      const message = answer.refused ? answer.error
+        : `Search is unavailable here (${answer.error}). From a terminal: versus search "${query}"`;
       return this.show([element("p", { class: "search-status search-error", role: "alert" }, message)], false);
     }
     this.render(answer.results);
