@@ -51,8 +51,7 @@ pub struct ManifestFile {
     pub size: u64,
     /// SHA-256 of the whole file, hex.
     pub hash: String,
-    /// Every chunk but the last holds this many bytes.
-    pub chunk_size: u64,
+    /// In file order; their sizes add up to the file's.
     pub chunks: Vec<Chunk>,
 }
 
@@ -86,10 +85,19 @@ impl ChunkedDirectory {
             .files
             .iter()
             .map(|file| {
+                let starts = file
+                    .chunks
+                    .iter()
+                    .scan(0, |at, chunk| {
+                        let start = *at;
+                        *at += chunk.size as usize;
+                        Some(start)
+                    })
+                    .collect();
                 let chunked = ChunkedFile {
                     name: file.name.clone(),
                     size: file.size as usize,
-                    chunk_size: file.chunk_size as usize,
+                    starts,
                     chunks: file.chunks.clone(),
                     loaded: file.chunks.iter().map(|_| Mutex::new(None)).collect(),
                     loader: loader.clone(),
@@ -113,7 +121,8 @@ impl ChunkedDirectory {
 struct ChunkedFile {
     name: String,
     size: usize,
-    chunk_size: usize,
+    /// Where each chunk starts in the file.
+    starts: Vec<usize>,
     chunks: Vec<Chunk>,
     loaded: Vec<Mutex<Option<OwnedBytes>>>,
     loader: ChunkLoader,
@@ -169,16 +178,16 @@ impl FileHandle for ChunkedFile {
         if range.is_empty() {
             return Ok(OwnedBytes::empty());
         }
-        let first = range.start / self.chunk_size;
-        let last = (range.end - 1) / self.chunk_size;
+        let holding = |offset: usize| self.starts.partition_point(|&start| start <= offset) - 1;
+        let (first, last) = (holding(range.start), holding(range.end - 1));
         if first == last {
-            let base = first * self.chunk_size;
+            let base = self.starts[first];
             let chunk = self.chunk(first)?;
             return Ok(chunk.slice(range.start - base..range.end - base));
         }
         let mut bytes = Vec::with_capacity(range.len());
         for index in first..=last {
-            let base = index * self.chunk_size;
+            let base = self.starts[index];
             let chunk = self.chunk(index)?;
             let from = range.start.max(base) - base;
             let to = range.end.min(base + chunk.len()) - base;
@@ -265,7 +274,6 @@ mod tests {
                 name: "f".into(),
                 size: bytes.len() as u64,
                 hash: String::new(),
-                chunk_size: chunk_size as u64,
                 chunks,
             }],
             prefetch: Vec::new(),

@@ -26,6 +26,10 @@ pub const CHUNK_SIZE: usize = 16 * 1024;
 /// The document store is read a block per hit, at random: smaller chunks.
 pub const STORE_CHUNK_SIZE: usize = 8 * 1024;
 
+/// Every larger file ends with a chunk this small: tantivy keeps its footers and offsets at
+/// the end of each file, and opening the index reads them all.
+pub const FOOTER_CHUNK_SIZE: usize = 2 * 1024;
+
 /// Below this total size the browser fetches the whole index at once.
 pub const EAGER_BYTES: u64 = 256 * 1024;
 
@@ -58,11 +62,11 @@ pub fn write_index(
     let chunks: Vec<(&str, &[u8])> = files
         .iter()
         .zip(&manifest.files)
-        .flat_map(|((_, bytes), file)| {
+        .flat_map(|((name, bytes), file)| {
             file.chunks
                 .iter()
-                .zip(bytes.chunks(file.chunk_size as usize))
-                .map(|(chunk, data)| (chunk.path.as_str(), data))
+                .zip(layout(name, bytes.len()))
+                .map(|(chunk, range)| (chunk.path.as_str(), &bytes[range]))
         })
         .filter(|(path, _)| written.insert(*path))
         .collect();
@@ -167,31 +171,23 @@ fn hex(bytes: &[u8]) -> String {
 /// The name of a chunk: the start of its SHA-256, so equal chunks share one file and a
 /// changed chunk never reuses a cached name.
 pub fn chunk_path(data: &[u8]) -> String {
-    format!("{}.bin", &hex(&Sha256::digest(data))[..20])
+    format!("{}.bin", &hex(&Sha256::digest(data))[..16])
 }
 
 fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Manifest {
     let files: Vec<ManifestFile> = files
         .iter()
-        .map(|(name, bytes)| {
-            let chunk_size = if name.ends_with(".store") {
-                STORE_CHUNK_SIZE
-            } else {
-                CHUNK_SIZE
-            };
-            ManifestFile {
-                name: name.clone(),
-                size: bytes.len() as u64,
-                hash: hex(&Sha256::digest(bytes)),
-                chunk_size: chunk_size as u64,
-                chunks: bytes
-                    .chunks(chunk_size)
-                    .map(|data| Chunk {
-                        path: chunk_path(data),
-                        size: data.len() as u64,
-                    })
-                    .collect(),
-            }
+        .map(|(name, bytes)| ManifestFile {
+            name: name.clone(),
+            size: bytes.len() as u64,
+            hash: hex(&Sha256::digest(bytes)),
+            chunks: layout(name, bytes.len())
+                .into_iter()
+                .map(|range| Chunk {
+                    path: chunk_path(&bytes[range.clone()]),
+                    size: range.len() as u64,
+                })
+                .collect(),
         })
         .collect();
     let total_size = files.iter().map(|f| f.size).sum();
@@ -204,6 +200,26 @@ fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Mani
         files,
         prefetch,
     }
+}
+
+/// How a file is cut: chunks of [`CHUNK_SIZE`] ([`STORE_CHUNK_SIZE`] for the document store),
+/// and a last chunk of [`FOOTER_CHUNK_SIZE`] for files larger than one chunk.
+fn layout(name: &str, size: usize) -> Vec<std::ops::Range<usize>> {
+    let chunk_size = if name.ends_with(".store") {
+        STORE_CHUNK_SIZE
+    } else {
+        CHUNK_SIZE
+    };
+    if size <= chunk_size {
+        return std::iter::once(0..size).collect();
+    }
+    let body = size - FOOTER_CHUNK_SIZE;
+    let mut ranges: Vec<_> = (0..body)
+        .step_by(chunk_size)
+        .map(|start| start..(start + chunk_size).min(body))
+        .collect();
+    ranges.push(body..size);
+    ranges
 }
 
 /// What opening the index reads: all of a small index; otherwise `meta.json` and the last
@@ -231,4 +247,25 @@ fn brotli(data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).ok()?;
     (out.len() * 10 < data.len() * 9).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_files_into_chunks_that_end_with_a_small_footer_chunk() {
+        let single = layout("a.idx", 100);
+        assert_eq!((single.len(), single[0].clone()), (1, 0..100));
+        let ranges = layout("a.idx", CHUNK_SIZE * 2 + 10);
+        assert_eq!(ranges.len(), 3);
+        assert_eq!(ranges.last().map(|r| r.len()), Some(FOOTER_CHUNK_SIZE));
+        assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(ranges.last().map(|r| r.end), Some(CHUNK_SIZE * 2 + 10));
+        assert!(
+            layout("a.store", CHUNK_SIZE)
+                .iter()
+                .all(|r| r.len() <= STORE_CHUNK_SIZE)
+        );
+    }
 }
