@@ -15,6 +15,7 @@ use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{DiskSink, MemorySink, OutputError, Sink};
 use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
 use crate::render::{Page, RenderContext, RenderError, Templates, render_pages};
+use crate::search::{self, SearchError};
 use crate::text::RenderedText;
 use crate::theme::Theme;
 use crate::validate;
@@ -131,6 +132,11 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
         tree = derived;
     }
     timings.derive = started.elapsed();
+    if config.search_enabled
+        && let Some(warning) = search::language_warning(&config.language)
+    {
+        diags.push(warning);
+    }
     match (knowledge, theme, templates) {
         (Some(knowledge), Some(theme), Some(templates)) if !diags.has_errors() => Ok(Loaded {
             root: root.to_path_buf(),
@@ -153,6 +159,8 @@ pub enum BuildError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
 }
 
 /// Where a build writes.
@@ -196,7 +204,14 @@ pub fn build(
         .with_tree(loaded.tree.as_ref());
     let pages = Page::all(&ctx);
     let embed_pages = EmbedPage::all(&ctx);
-    let total = pages.len() + embed_pages.len() + loaded.theme.static_files.len();
+    // Without search, its scripts and module are not published either.
+    let static_files: Vec<_> = loaded
+        .theme
+        .static_files
+        .iter()
+        .filter(|(path, _)| loaded.config.search_enabled || !path.starts_with("search/"))
+        .collect();
+    let total = pages.len() + embed_pages.len() + static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
         progress(
@@ -219,11 +234,16 @@ pub fn build(
         });
     }
     let data_files = api::write(&export_context(&ctx), &sink, &endpoints)? + endpoints.len();
-    for (path, bytes) in &loaded.theme.static_files {
+    for (path, bytes) in static_files {
         sink.write(&format!("static/{path}"), bytes)?;
         tick();
     }
     timings.render = started.elapsed();
+    let started = Instant::now();
+    if loaded.config.search_enabled {
+        search::write_index(&loaded.knowledge, &text, &loaded.config.language, &sink)?;
+    }
+    timings.index = started.elapsed();
     let started = Instant::now();
     let mut previous_output = None;
     let memory = match sink {

@@ -1,6 +1,8 @@
 //! The command line: argument parsing and the commands, each a thin driver over the library.
 //! Diagnostics and progress go to stderr; what the user asked for goes to stdout.
 
+pub mod search;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,6 +56,8 @@ pub enum Command {
     RemovePreviousOutput { dir: PathBuf },
     /// Export a fact, a dimension's comparison or everything as a wiki table or as data.
     Export(export::ExportArgs),
+    /// Search the built site's index, as its search box does.
+    Search(search::SearchArgs),
     /// Scaffold a new, valid knowledge base in DIR.
     New {
         /// The folder to create (must be empty or not exist).
@@ -140,6 +144,7 @@ fn run(cli: &Cli, reporter: &Reporter) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(&cli.root, args, reporter),
         Command::Decide(args) => decide::run(&cli.root, args, reporter),
         Command::Export(args) => export::run(cli, args, reporter),
+        Command::Search(args) => search::run(cli, args),
         Command::New { dir } => {
             crate::scaffold::scaffold(dir)?;
             reporter.info(&format!(

@@ -25,6 +25,8 @@ pub enum Page {
     Decide,
     NotFound,
     Sitemap,
+    /// The search page, when search is enabled.
+    Search,
 }
 
 impl Page {
@@ -34,6 +36,9 @@ impl Page {
         let mut pages = vec![Page::Index, Page::NotFound, Page::Sitemap];
         if ctx.tree.is_some() {
             pages.push(Page::Decide);
+        }
+        if ctx.config.search_enabled {
+            pages.push(Page::Search);
         }
         pages.extend((0..knowledge.dimensions.len()).map(Page::Dimension));
         pages.extend((0..knowledge.subjects.len()).map(Page::Subject));
@@ -61,6 +66,7 @@ impl Page {
             Page::Decide => "decide/".to_string(),
             Page::NotFound => "404.html".to_string(),
             Page::Sitemap => "sitemap.xml".to_string(),
+            Page::Search => "search/".to_string(),
         }
     }
 
@@ -84,6 +90,7 @@ impl Page {
             Page::Decide => "decide.html",
             Page::NotFound => "404.html",
             Page::Sitemap => "sitemap.xml",
+            Page::Search => "search.html",
         }
     }
 }
@@ -411,6 +418,11 @@ fn fill_page<'a>(
                 context.insert("decide", &super::decide::decide_page(ctx, tree));
             }
         }
+        Page::Search => {
+            meta.kind = "search";
+            meta.title = "Search".to_string();
+            meta.description = format!("Search {}.", ctx.config.title);
+        }
         Page::NotFound => {
             meta.kind = "not-found";
             meta.title = "Page not found".to_string();
@@ -419,7 +431,7 @@ fn fill_page<'a>(
             meta.kind = "sitemap";
             let urls: Vec<String> = Page::all(ctx)
                 .into_iter()
-                .filter(|p| !matches!(p, Page::NotFound | Page::Sitemap))
+                .filter(|p| !matches!(p, Page::NotFound | Page::Sitemap | Page::Search))
                 .map(|p| ctx.config.absolute_url(&p.url_path(ctx)))
                 .collect();
             context.insert("urls", &urls);

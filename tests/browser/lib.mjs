@@ -17,8 +17,12 @@ const TYPES = {
   ".csv": "text/csv; charset=utf-8",
 };
 
-/** Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }. */
-export async function serve(root) {
+/**
+ * Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }. With `precompressed`,
+ * answers a request that accepts brotli with the file's `.br` copy when there is one, as nginx's
+ * `brotli_static` does.
+ */
+export async function serve(root, { precompressed = false } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     try {
@@ -26,8 +30,11 @@ export async function serve(root) {
       let file = normalize(join(base, path));
       if (file !== base && !file.startsWith(base + sep)) throw new Error("outside");
       if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, "index.html");
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      const type = TYPES[extname(file)] ?? "application/octet-stream";
+      const brotli = precompressed && /\bbr\b/.test(req.headers["accept-encoding"] ?? "")
+        ? await readFile(file + ".br").catch(() => null) : null;
+      const body = brotli ?? await readFile(file);
+      res.writeHead(200, { "content-type": type, ...(brotli ? { "content-encoding": "br" } : {}) });
       res.end(body);
     } catch {
       const body = await readFile(join(base, "404.html")).catch(() => "not found");

@@ -376,6 +376,28 @@ fn failed_build_keeps_previous_output() {
 }
 
 #[test]
+fn builds_are_reproducible() {
+    let dir = shipped_site();
+    build_ok(dir.path());
+    let first = files(&dir.path().join("public"));
+    build_ok(dir.path());
+    let second = files(&dir.path().join("public"));
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    let differing: Vec<&String> = first
+        .iter()
+        .filter(|(path, bytes)| second[*path] != **bytes)
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "differ between two builds: {differing:?}"
+    );
+}
+
+#[test]
 fn rebuilding_removes_the_previous_output_soon_after() {
     let dir = site("");
     build_ok(dir.path());

@@ -590,7 +590,13 @@ fn fact_pages_carry_every_snippet_with_attribution_and_sources() {
         .select(&selector("script[src]"))
         .filter_map(|s| s.value().attr("src"))
         .collect::<Vec<_>>();
-    assert_eq!(copy, ["../../../static/copy.js"]);
+    assert_eq!(
+        copy,
+        [
+            "../../../static/search/search.js",
+            "../../../static/copy.js"
+        ]
+    );
     assert!(
         doc.select(&selector("textarea[readonly]")).count() == 5,
         "snippets are read-only text"

@@ -81,7 +81,7 @@ fn full_disk_keeps_previous_output() {
     let site_dir = mount.join("site");
     // Build once on a small disk, make the site bigger than the disk can hold, build again.
     let script = format!(
-        r#"mount -t tmpfs -o size=2m tmpfs '{mount}'
+        r#"mount -t tmpfs -o size=24m tmpfs '{mount}'
 cp -r '{base}/.' '{site}'
 '{binary}' build -q --root '{site}'
 (cd '{site}/public' && find . -type f -exec sha256sum {{}} + | sort) > '{mount}/../before.txt'
@@ -94,7 +94,7 @@ ls -a '{site}' > '{mount}/../listing.txt'"#,
         site = site_dir.display(),
         bulk = dir.path().join("bulk.toml").display(),
     );
-    std::fs::write(dir.path().join("bulk.toml"), bulk_dimension(2500)).expect("write");
+    std::fs::write(dir.path().join("bulk.toml"), bulk_dimension(5000)).expect("write");
     let Some(output) = in_mount_namespace(&script) else {
         eprintln!("skipped: this machine does not allow mounting a small disk");
         return;

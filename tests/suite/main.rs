@@ -11,4 +11,5 @@ mod export;
 mod fuzz_regressions;
 mod hostile_input;
 mod integrity;
+mod search;
 mod serve;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the browser's search engine (scripts/search-wasm: tantivy and src/search/{query,schema,
+# manifest}.rs compiled to wasm32-unknown-unknown) into themes/default/static/search/, where it
+# is committed, so that `cargo build` needs no WebAssembly toolchain.
+#
+#   bash scripts/build-wasm.sh           rebuild and write versus_search{,_all}.wasm and .br copies
+#   bash scripts/build-wasm.sh --check   rebuild; fail unless the committed modules are
+#                                        byte-identical (CI runs this)
+#
+# Reproducible: paths are remapped, the lock file is used as is, and the toolchain is the one
+# recorded in scripts/search-wasm/toolchain.txt (with another one, --check compares the
+# exported functions instead of the bytes, and says so).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=themes/default/static/search
+check=false
+[ "${1:-}" = "--check" ] && check=true
+
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+command -v brotli >/dev/null || { apt-get install -y -qq brotli >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq brotli >/dev/null; }; }
+
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+target=${CARGO_TARGET_DIR:-$root/target}/search-wasm
+export RUSTFLAGS="--cfg getrandom_backend=\"custom\" --remap-path-prefix=$root=/versus --remap-path-prefix=$cargo_home=/cargo"
+toolchain=$(rustc -V)
+recorded=$(cat scripts/search-wasm/toolchain.txt 2>/dev/null || true)
+
+exports() {
+  node -e 'const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));
+    console.log(JSON.stringify([WebAssembly.Module.imports(m), WebAssembly.Module.exports(m)]))' "$1"
+}
+
+# versus_search.wasm: English and languages without a stemmer (most sites);
+# versus_search_all.wasm: every stemmer. The browser fetches one of them.
+for variant in versus_search versus_search_all; do
+  features=()
+  [ $variant = versus_search_all ] && features=(--features all-languages)
+  (cd scripts/search-wasm && cargo build --release --locked --target wasm32-unknown-unknown \
+    --target-dir "$target" "${features[@]}")
+  built=$target/wasm32-unknown-unknown/release/versus_search_wasm.wasm
+  committed=$out/$variant.wasm
+  if ! $check; then
+    cp "$built" "$committed"
+    brotli -q 11 -f -o "$committed.br" "$committed"
+    ls -l "$committed" "$committed.br"
+    continue
+  fi
+  if [ "$toolchain" = "$recorded" ]; then
+    cmp "$built" "$committed" || { echo "$variant.wasm is stale: run scripts/build-wasm.sh" >&2; exit 1; }
+    echo "$variant.wasm: rebuilt byte-identical ($toolchain)"
+  else
+    echo "note: $toolchain is not the recorded $recorded; comparing imports and exports only" >&2
+    [ "$(exports "$built")" = "$(exports "$committed")" ] || { echo "$variant.wasm exports differ" >&2; exit 1; }
+  fi
+  brotli -d -c "$committed.br" | cmp - "$committed" || { echo "$variant.wasm.br is stale" >&2; exit 1; }
+done
+$check || echo "$toolchain" > scripts/search-wasm/toolchain.txt

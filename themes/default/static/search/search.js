@@ -1,0 +1,250 @@
+// Search as you type: the header box on every page and the search page (search/?q=...). The
+// engine (WebAssembly, in a worker) loads on the first focus of a search box, not before.
+// Pages work without this script: the header form then opens the search page, which says how
+// to search from the command line.
+
+const KINDS = { fact: "Facts", question: "Questions", dimension: "Dimensions", subject: "Subjects" };
+const DEBOUNCE_MS = 60;
+
+let worker = null;
+let nextId = 1;
+const pending = new Map();
+
+/** Starts the worker (once) and asks it to load the module and index. */
+function engine() {
+  if (!worker) {
+    worker = new Worker(new URL("worker.js", import.meta.url), { type: "module" });
+    worker.onmessage = (event) => {
+      const done = pending.get(event.data.id);
+      pending.delete(event.data.id);
+      done?.(event.data);
+    };
+    worker.onerror = () => {
+      for (const done of pending.values()) done({ error: "search could not start" });
+      pending.clear();
+      worker = null;
+    };
+    ask(null);
+  }
+  return worker;
+}
+
+function ask(request) {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    engine().postMessage({ id, request, language: document.documentElement.lang });
+  });
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined && value !== null) node.setAttribute(name, value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+/** One search box with its results panel: the header's, or the search page's. */
+class SearchBox {
+  constructor(input, panel, { root, limit, page }) {
+    Object.assign(this, { input, panel, root, limit, page });
+    this.filters = { subject: null, dimension: null };
+    this.active = -1;
+    this.sequence = 0;
+    this.timer = 0;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", panel.id);
+    input.setAttribute("aria-expanded", "false");
+    input.addEventListener("focus", () => engine(), { once: true });
+    input.addEventListener("input", () => this.schedule());
+    input.addEventListener("keydown", (event) => this.key(event));
+    if (!page) {
+      document.addEventListener("click", (event) => {
+        if (!input.form.contains(event.target)) this.close();
+      });
+    }
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), DEBOUNCE_MS);
+  }
+
+  async run() {
+    const query = this.input.value.trim();
+    const sequence = ++this.sequence;
+    if (this.page) {
+      const url = new URL(location.href);
+      if (query) url.searchParams.set("q", query);
+      else url.searchParams.delete("q");
+      history.replaceState(null, "", url);
+    }
+    if (!query) return this.close();
+    // Say "Searching…" only when an answer is slow (the first one loads the engine).
+    const slow = setTimeout(() => {
+      if (sequence === this.sequence) this.show([element("p", { class: "search-status" }, "Searching…")], false);
+    }, 150);
+    const request = { query, limit: this.limit, ...this.filters };
+    const answer = await ask(request);
+    clearTimeout(slow);
+    if (sequence !== this.sequence) return; // a newer query is on its way
+    if (answer.error) {
+      const message = answer.refused ? answer.error
+        : `Search is unavailable here (${answer.error}). From a terminal: versus search "${query}"`;
+      return this.show([element("p", { class: "search-status search-error", role: "alert" }, message)], false);
+    }
+    this.render(answer.results);
+    document.dispatchEvent(new CustomEvent("versus:results", { detail: { query, results: answer.results } }));
+  }
+
+  render(results) {
+    const parts = [];
+    if (results.did_you_mean) {
+      parts.push(element("p", { class: "search-status" }, `No results for “${results.query}”. Showing results for `,
+        element("strong", {}, results.did_you_mean), "."));
+    }
+    if (results.total === 0) {
+      parts.push(element("p", { class: "search-status search-empty" },
+        `No results for “${results.query}”. Try fewer words, other words, or check the spelling.`));
+      return this.show(parts, false);
+    }
+    if (this.page) {
+      const count = `${results.total} result${results.total === 1 ? "" : "s"}`;
+      parts.push(element("p", { class: "search-status" }, count));
+    }
+    parts.push(this.chips(results));
+    const list = element("div", { class: "search-groups" });
+    const groups = new Map();
+    results.hits.forEach((hit) => {
+      if (!groups.has(hit.kind)) groups.set(hit.kind, []);
+      groups.get(hit.kind).push(hit);
+    });
+    let index = 0;
+    for (const [kind, hits] of groups) {
+      const ul = element("ul", { role: "group", "aria-label": KINDS[kind] ?? kind });
+      for (const hit of hits) ul.append(this.option(hit, index++));
+      list.append(element("section", { class: "search-group" }, element("h3", {}, KINDS[kind] ?? kind), ul));
+    }
+    parts.push(list);
+    const more = results.total > results.hits.length;
+    if (more && !this.page) {
+      const href = `${this.root}search/?q=${encodeURIComponent(results.query)}`;
+      parts.push(element("p", { class: "search-more" }, element("a", { href }, `All ${results.total} results`)));
+    }
+    this.show(parts, true);
+  }
+
+  chips(results) {
+    const bar = element("div", { class: "search-chips", "aria-label": "Filter results" });
+    for (const facet of ["subject", "dimension"]) {
+      const counts = Object.entries(results.facets[facet]).sort((a, b) => b[1] - a[1]).slice(0, 8);
+      for (const [id, count] of counts) {
+        const on = this.filters[facet] === id;
+        const chip = element("button", { type: "button", class: "search-chip", "aria-pressed": String(on) },
+          `${facet === "subject" ? "" : "in "}${id} `, element("span", { class: "count" }, String(count)));
+        chip.addEventListener("click", () => {
+          this.filters[facet] = on ? null : id;
+          this.input.focus();
+          this.run();
+        });
+        bar.append(chip);
+      }
+    }
+    return bar;
+  }
+
+  option(hit, index) {
+    const excerpt = element("span", { class: "search-excerpt" });
+    excerpt.innerHTML = hit.excerpt_html; // escaped by the engine; only <mark> is markup
+    const link = element("a", { href: this.root + hit.url, tabindex: "-1" },
+      element("span", { class: "search-title" }, hit.title), excerpt);
+    return element("li", { role: "option", id: `${this.panel.id}-${index}`, class: `search-hit kind-${hit.kind}`, "aria-selected": "false" }, link);
+  }
+
+  show(children, hasOptions) {
+    this.panel.replaceChildren(...children);
+    this.panel.hidden = false;
+    this.active = -1;
+    this.input.removeAttribute("aria-activedescendant");
+    this.input.setAttribute("aria-expanded", String(hasOptions));
+  }
+
+  close() {
+    if (this.page) {
+      this.panel.replaceChildren();
+    } else {
+      this.panel.hidden = true;
+    }
+    this.input.setAttribute("aria-expanded", "false");
+  }
+
+  options() {
+    return [...this.panel.querySelectorAll('[role="option"]')];
+  }
+
+  move(step) {
+    const options = this.options();
+    if (!options.length) return;
+    options[this.active]?.setAttribute("aria-selected", "false");
+    const n = options.length;
+    this.active = this.active < 0 ? (step > 0 ? 0 : n - 1) : (this.active + step + n) % n;
+    const option = options[this.active];
+    option.setAttribute("aria-selected", "true");
+    option.scrollIntoView({ block: "nearest" });
+    this.input.setAttribute("aria-activedescendant", option.id);
+  }
+
+  key(event) {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (this.panel.hidden) this.run();
+      this.move(event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter") {
+      const option = this.options()[this.active];
+      if (option) {
+        event.preventDefault();
+        location.href = option.querySelector("a").href;
+      } else if (this.page) {
+        event.preventDefault();
+        clearTimeout(this.timer);
+        this.run();
+      }
+    } else if (event.key === "Escape") {
+      this.close();
+    }
+  }
+}
+
+function start() {
+  const header = document.querySelector("form.site-search");
+  if (!header) return;
+  const root = header.dataset.root ?? "/";
+  const page = document.getElementById("search-page");
+  document.documentElement.classList.add("search-ready");
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target.closest?.("input, textarea, select, [contenteditable]");
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      (page?.querySelector("input") ?? header.querySelector("input")).focus();
+    }
+  });
+  if (page) {
+    const input = page.querySelector("input[name=q]");
+    const box = new SearchBox(input, page.querySelector(".search-results"), { root, limit: 50, page: true });
+    page.querySelector("form").addEventListener("submit", (event) => event.preventDefault());
+    const query = new URL(location.href).searchParams.get("q");
+    if (query) {
+      input.value = query;
+      box.run();
+    }
+    return;
+  }
+  const panel = element("div", { id: "site-search-results", class: "search-panel", role: "listbox", hidden: "" });
+  header.append(panel);
+  new SearchBox(header.querySelector("input"), panel, { root, limit: 8, page: false });
+}
+
+start();
