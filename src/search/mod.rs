@@ -97,27 +97,47 @@ impl SearchIndex {
                 corrupt(&manifest_path, err)
             }
         })?;
+        let chunks = dir.clone();
+        Self::open_with(&manifest_path, &text, move |name| {
+            std::fs::read(chunks.join(name))
+        })
+    }
+
+    /// Opens an index whose files are held elsewhere (in memory, for the dev server): `read`
+    /// returns the bytes of a file under `search/index/` by name.
+    pub fn open_in(
+        read: impl Fn(&str) -> std::io::Result<Vec<u8>> + Send + Sync + 'static,
+    ) -> Result<SearchIndex, SearchError> {
+        let manifest_path = Path::new(INDEX_DIR).join(MANIFEST_FILE);
+        let text = read(MANIFEST_FILE).map_err(|err| corrupt(&manifest_path, err))?;
+        Self::open_with(&manifest_path, &text, read)
+    }
+
+    fn open_with(
+        manifest_path: &Path,
+        text: &[u8],
+        read: impl Fn(&str) -> std::io::Result<Vec<u8>> + Send + Sync + 'static,
+    ) -> Result<SearchIndex, SearchError> {
         let manifest: Manifest =
-            serde_json::from_slice(&text).map_err(|err| corrupt(&manifest_path, err))?;
+            serde_json::from_slice(text).map_err(|err| corrupt(manifest_path, err))?;
         if manifest.format != MANIFEST_FORMAT {
             return Err(corrupt(
-                &manifest_path,
+                manifest_path,
                 "written by another version of versus",
             ));
         }
         let loader: ChunkLoader = Arc::new(move |chunk| {
-            let path = dir.join(&chunk.path);
-            let bytes = std::fs::read(&path)?;
+            let bytes = read(&chunk.path)?;
             if writer::chunk_path(&bytes) != chunk.path {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!("{} does not match its content hash", path.display()),
+                    format!("{} does not match its content hash", chunk.path),
                 ));
             }
             Ok(bytes)
         });
         let searcher = query::open_searcher(ChunkedDirectory::new(&manifest, loader))
-            .map_err(|err| corrupt(&manifest_path, err))?;
+            .map_err(|err| corrupt(manifest_path, err))?;
         Ok(SearchIndex {
             searcher,
             manifest: Arc::new(manifest),

@@ -19,6 +19,7 @@ use tokio::sync::broadcast;
 
 use super::live::{self, BuildStatus};
 use super::site::{File, Resolved, Site};
+use crate::search::{Request as SearchRequest, SearchIndex};
 
 /// What open pages are told after a rebuild.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub enum LiveEvent {
 /// rebuild events.
 pub struct AppState {
     pub site: RwLock<Arc<Site>>,
+    /// The site's search index, opened over the files in memory; `None` without search.
+    pub search: RwLock<Option<SearchIndex>>,
     pub status: RwLock<(u64, BuildStatus)>,
     pub events: broadcast::Sender<LiveEvent>,
     pub hosts: AllowedHosts,
@@ -40,6 +43,7 @@ impl AppState {
     pub fn new(site: Site, hosts: AllowedHosts) -> Self {
         Self {
             site: RwLock::new(Arc::new(site)),
+            search: RwLock::new(None),
             status: RwLock::new((0, BuildStatus::Ok)),
             events: broadcast::channel(16).0,
             hosts,
@@ -111,6 +115,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(|| async { asset(live::LIVE_CSS, "text/css; charset=utf-8") }),
         )
         .route("/__versus/events", get(events))
+        .route("/api/search", get(api_search))
         .fallback(serve_file)
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -145,6 +150,70 @@ async fn check_host(State(state): State<Arc<AppState>>, request: Request, next: 
             .into_response();
     }
     next.run(request).await
+}
+
+/// `GET /api/search?q=&limit=&subject=&dimension=`: the CLI's search, as JSON. Bad queries
+/// are a 400 with `{"error": ...}`; the query module bounds length, nesting and limit.
+async fn api_search(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let params: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let error = |status: StatusCode, message: &str| {
+        let body = serde_json::json!({ "error": message }).to_string();
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    let Some(query) = param("q") else {
+        return error(StatusCode::BAD_REQUEST, "missing the query: add ?q=...");
+    };
+    let mut search = SearchRequest::new(query);
+    if let Some(limit) = param("limit") {
+        match limit.parse::<usize>() {
+            Ok(limit) => search.limit = limit,
+            Err(_) => return error(StatusCode::BAD_REQUEST, "`limit` must be a whole number"),
+        }
+    }
+    search.subject = param("subject").filter(|s| !s.is_empty());
+    search.dimension = param("dimension").filter(|d| !d.is_empty());
+    let index = state
+        .search
+        .read()
+        .expect("no panic while holding the search lock")
+        .clone();
+    let Some(index) = index else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this site has no search index ([search] enabled = false)",
+        );
+    };
+    // Queries are CPU work; keep them off the threads that accept connections.
+    let answer = tokio::task::spawn_blocking(move || crate::search::query(&index, &search)).await;
+    match answer {
+        Ok(Ok(results)) => {
+            let body = serde_json::to_vec(&results).expect("results serialize");
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Ok(Err(err)) => error(StatusCode::BAD_REQUEST, &err.to_string()),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the search failed"),
+    }
 }
 
 /// The live-reload stream; refused to pages of other origins.

@@ -79,10 +79,22 @@ pub fn publish(state: &AppState, rebuilt: Rebuilt) {
         BuildStatus::Failed { text } => LiveEvent::Failed(text.clone()),
     };
     if let Some(site) = rebuilt.site {
+        let site = Arc::new(site);
+        let files = Arc::clone(&site);
+        let index = crate::search::SearchIndex::open_in(move |name| {
+            files
+                .get(&format!("{}/{name}", crate::search::manifest::INDEX_DIR))
+                .map(|file| file.bytes.clone())
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, name.to_string()))
+        });
+        *state
+            .search
+            .write()
+            .expect("no panic while holding the search lock") = index.ok();
         *state
             .site
             .write()
-            .expect("no panic while holding the site lock") = Arc::new(site);
+            .expect("no panic while holding the site lock") = site;
     }
     {
         let mut status = state

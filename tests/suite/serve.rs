@@ -298,3 +298,67 @@ fn open_pages_reload_by_themselves() {
         &[&base, &file.display().to_string()],
     );
 }
+
+#[test]
+fn answers_search_over_http_like_the_cli() {
+    let dir = shipped_site();
+    let server = Server::start(dir.path());
+    let (status, body, head) = server.raw("/api/search?q=15%20minutes&limit=5", &[]);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(header(&head, "content-type"), Some("application/json"));
+    let http: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    crate::common::build_ok(dir.path());
+    let cli = crate::common::versus(
+        dir.path(),
+        &["search", "15 minutes", "--json", "--limit", "5"],
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("CLI JSON");
+    let ids = |v: &serde_json::Value| {
+        v["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|h| h["id"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&http), ids(&cli), "same ranking");
+    assert_eq!(http["total"], cli["total"]);
+    assert_eq!(http["facets"], cli["facets"]);
+    let (status, body, _) = server.raw("/api/search?q=pricing&subject=serverless&limit=3", &[]);
+    assert_eq!(status, 200);
+    let filtered: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert!(filtered["hits"].as_array().expect("hits").len() <= 3);
+}
+
+#[test]
+fn refuses_bad_search_requests_with_a_json_error() {
+    let dir = site("");
+    let server = Server::start(dir.path());
+    let deep = format!("/api/search?q={}", "(".repeat(10_000));
+    let long = format!("/api/search?q={}", "word%20".repeat(3_000));
+    for path in [
+        "/api/search",
+        "/api/search?q=%22unbalanced",
+        "/api/search?q=x&limit=abc",
+        "/api/search?q=title:",
+        &deep,
+        &long,
+    ] {
+        let (status, body, head) = server.raw(path, &[]);
+        assert_eq!(
+            status,
+            400,
+            "{}: {}",
+            &path[..path.len().min(60)],
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(header(&head, "content-type"), Some("application/json"));
+        let error: serde_json::Value = serde_json::from_slice(&body).expect("JSON error");
+        assert!(error["error"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert_eq!(
+        server.raw("/api/search?q=runs", &[]).0,
+        200,
+        "still answering after bad requests"
+    );
+}
