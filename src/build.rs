@@ -198,7 +198,6 @@ pub fn build(
         Target::Discard => Sink::Discard,
     };
     let mut timings = loaded.timings.clone();
-    let started = Instant::now();
     let text = RenderedText::new(&loaded.knowledge);
     let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme)
         .with_tree(loaded.tree.as_ref());
@@ -219,31 +218,44 @@ pub fn build(
             total,
         )
     };
-    let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
-    render_embed_pages(&ctx, &loaded.templates, &embed_pages, &sink, &tick)?;
-    let mut endpoints = Vec::new();
-    if let Some(tree) = &loaded.tree {
-        let json = crate::decide::json::tree_json(&loaded.knowledge, &text, tree);
-        sink.write(
-            crate::embed::paths::DECISION_TREE_API,
-            crate::embed::to_json(&json).as_bytes(),
-        )?;
-        endpoints.push(api::Endpoint {
-            name: "decision_tree",
-            path: crate::embed::paths::DECISION_TREE_API,
-        });
-    }
-    let data_files = api::write(&export_context(&ctx), &sink, &endpoints)? + endpoints.len();
-    for (path, bytes) in static_files {
-        sink.write(&format!("static/{path}"), bytes)?;
-        tick();
-    }
-    timings.render = started.elapsed();
-    let started = Instant::now();
-    if loaded.config.search_enabled {
-        search::write_index(&loaded.knowledge, &text, &loaded.config.language, &sink)?;
-    }
-    timings.index = started.elapsed();
+    // The index is built while the pages render: it is mostly one thread's work, and the
+    // pages keep the other cores busy.
+    let (rendered, indexed) = rayon::join(
+        || -> Result<(usize, usize, Duration), BuildError> {
+            let started = Instant::now();
+            let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
+            render_embed_pages(&ctx, &loaded.templates, &embed_pages, &sink, &tick)?;
+            let mut endpoints = Vec::new();
+            if let Some(tree) = &loaded.tree {
+                let json = crate::decide::json::tree_json(&loaded.knowledge, &text, tree);
+                sink.write(
+                    crate::embed::paths::DECISION_TREE_API,
+                    crate::embed::to_json(&json).as_bytes(),
+                )?;
+                endpoints.push(api::Endpoint {
+                    name: "decision_tree",
+                    path: crate::embed::paths::DECISION_TREE_API,
+                });
+            }
+            let data_files =
+                api::write(&export_context(&ctx), &sink, &endpoints)? + endpoints.len();
+            for (path, bytes) in &static_files {
+                sink.write(&format!("static/{path}"), bytes)?;
+                tick();
+            }
+            Ok((page_count, data_files, started.elapsed()))
+        },
+        || -> Result<Duration, BuildError> {
+            let started = Instant::now();
+            if loaded.config.search_enabled {
+                search::write_index(&loaded.knowledge, &text, &loaded.config.language, &sink)?;
+            }
+            Ok(started.elapsed())
+        },
+    );
+    let (page_count, data_files, render_time) = rendered?;
+    timings.render = render_time;
+    timings.index = indexed?;
     let started = Instant::now();
     let mut previous_output = None;
     let memory = match sink {

@@ -287,9 +287,14 @@ fn prefetch(files: &[ManifestFile], total_size: u64) -> Vec<String> {
 /// A brotli copy for hosts that serve precompressed files; `None` when it would not be
 /// smaller by a tenth.
 fn brotli(data: &[u8]) -> Option<Vec<u8>> {
+    // Quality 5 compresses these chunks within half a percent of quality 9 at a tenth of the
+    // time. The window fits the data but stays above 16 bits: below that brotli picks hashers
+    // whose large tables it clears on every call, which costs more than compressing.
+    let lgwin = (usize::BITS - data.len().leading_zeros()).clamp(17, 22) as i32;
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 9,
-        lgwin: 22,
+        quality: 5,
+        lgwin,
+        size_hint: data.len(),
         ..Default::default()
     };
     let mut out = Vec::new();
