@@ -15,6 +15,7 @@ use crate::embed::{
     ExportContext, Selection, generator, json_document, paths, selected_fact_groups, to_json,
     write_json,
 };
+use crate::incremental::Scope;
 use crate::knowledge::FactIndex;
 use crate::output::{OutputError, Sink};
 
@@ -27,17 +28,26 @@ pub struct Endpoint<'a> {
     pub path: &'a str,
 }
 
-/// Writes every API and oEmbed file; returns how many were written. The whole-site files
-/// (each written by one thread) are made while the per-dimension and per-subject files are
-/// written in parallel.
+/// Writes the API and oEmbed files of the scopes `needs` asks for; returns how many were
+/// written. The whole-site files (each written by one thread) are made while the
+/// per-dimension and per-subject files are written in parallel.
 pub fn write(
     ctx: &ExportContext<'_>,
     sink: &Sink,
     extra: &[Endpoint<'_>],
+    needs: &(dyn Fn(&Scope) -> bool + Sync),
 ) -> Result<usize, OutputError> {
     let k = ctx.knowledge;
-    let by_subject = facts_by_subject(ctx);
+    let site_wide = needs(&Scope::Site);
+    let by_subject = if site_wide {
+        facts_by_subject(ctx)
+    } else {
+        Vec::new()
+    };
     let whole_site = || -> Result<usize, OutputError> {
+        if !site_wide {
+            return Ok(0);
+        }
         let whole = Selection::default();
         let knowledge = json_document(ctx, &whole);
         sink.write_with(paths::KNOWLEDGE_API, |out| write_json(out, &knowledge))?;
@@ -50,9 +60,10 @@ pub fn write(
     let parts = || -> Result<usize, OutputError> {
         let dimensions = (0..k.dimensions.len())
             .into_par_iter()
+            .filter(|&d| needs(&Scope::Dimension(k.dimensions[d].id.clone())))
             .map(|d| write_dimension(ctx, sink, d))
             .sum::<Result<usize, OutputError>>()?;
-        let subjects = (0..k.subjects.len())
+        let subjects = (0..by_subject.len())
             .into_par_iter()
             .map(|s| write_subject(ctx, sink, s, &by_subject[s]))
             .sum::<Result<usize, OutputError>>()?;

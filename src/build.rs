@@ -2,6 +2,7 @@
 //! [`build`] renders the loaded site into an output sink. Front ends call these two and
 //! nothing below them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use crate::api;
 use crate::config::SiteConfig;
 use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
+use crate::incremental::{Fingerprints, Manifest, Plan, Scope};
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{DiskSink, MemorySink, OutputError, Sink};
 use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
@@ -50,6 +52,8 @@ pub struct Timings {
     pub load: Duration,
     pub validate: Duration,
     pub derive: Duration,
+    /// Fingerprinting the inputs and reading what the output folder already holds.
+    pub plan: Duration,
     pub render: Duration,
     pub index: Duration,
     /// Time spent writing files, summed over threads (the writes overlap rendering).
@@ -66,6 +70,7 @@ impl Timings {
             "load": ms(self.load),
             "validate": ms(self.validate),
             "derive": ms(self.derive),
+            "plan": ms(self.plan),
             "render": ms(self.render),
             "index": ms(self.index),
             "write": ms(self.write),
@@ -165,51 +170,88 @@ pub enum BuildError {
 
 /// Where a build writes.
 pub enum Target {
-    /// The output folder (site.toml's `output_dir` under the root unless overridden).
-    Disk,
-    Memory,
+    /// The output folder (site.toml's `output_dir` under the root unless overridden). Unless
+    /// `clean`, the build rewrites only what changed, in the cache's copy of an older output.
+    Disk { clean: bool },
+    /// Memory; given the previous build's files, only what changed is made again.
+    Memory(Option<MemoryOutput>),
     /// Nowhere: for `versus check`, which renders every page to find template errors.
     Discard,
 }
 
+/// A site built into memory, with what made each file, so the next build can reuse it.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryOutput {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub manifest: Manifest,
+}
+
 /// What a build produced.
 pub struct Built {
+    /// Pages of the site (including those an incremental build kept).
     pub pages: usize,
-    pub files: usize,
+    /// Files written by this build.
+    pub written: usize,
+    /// True when every file was written.
+    pub full: bool,
     pub output: PathBuf,
     /// The files, when built into memory.
-    pub memory: Option<std::collections::BTreeMap<String, Vec<u8>>>,
-    /// The previous output, swapped out and left for the caller to remove
+    pub memory: Option<MemoryOutput>,
+    /// A folder swapped out of the way and left for the caller to remove
     /// (`output::remove_previous`).
     pub previous_output: Option<PathBuf>,
     pub timings: Timings,
 }
 
-/// Renders every page and file of a loaded site; `progress` receives (done, total).
+/// Renders the pages and files of a loaded site that the target lacks; `progress` receives
+/// (done, total).
 pub fn build(
     loaded: &Loaded,
     target: Target,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Built, BuildError> {
     let output = loaded.root.join(&loaded.config.output_dir);
-    let sink = match target {
-        Target::Disk => Sink::Disk(DiskSink::begin(&output)?),
-        Target::Memory => Sink::Memory(MemorySink::default()),
-        Target::Discard => Sink::Discard,
-    };
     let mut timings = loaded.timings.clone();
+    let started = Instant::now();
+    let fingerprints = Fingerprints::of(
+        &loaded.config,
+        &loaded.knowledge,
+        &loaded.theme,
+        loaded.tree.is_some(),
+    );
+    let mut kept_in_memory = None;
+    let (sink, held) = match target {
+        Target::Disk { clean } => {
+            let (disk, held) = DiskSink::begin(&output, !clean)?;
+            (Sink::Disk(disk), held)
+        }
+        Target::Memory(previous) => {
+            let held = previous.as_ref().map(|p| p.manifest.clone());
+            kept_in_memory = previous.map(|p| p.files);
+            (Sink::Memory(MemorySink::default()), held)
+        }
+        Target::Discard => (Sink::Discard, None),
+    };
+    let plan = Plan::new(fingerprints, held);
+    let needs = |path: &str| plan.needs(&Scope::of_path(path));
+    timings.plan = started.elapsed();
     let text = RenderedText::new(&loaded.knowledge);
     let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme)
         .with_tree(loaded.tree.as_ref());
-    let pages = Page::all(&ctx);
-    let embed_pages = EmbedPage::all(&ctx);
+    let mut pages = Page::all(&ctx);
+    let page_total = pages.len();
+    pages.retain(|page| needs(&page.file_path(&ctx)));
+    let mut embed_pages = EmbedPage::all(&ctx);
+    embed_pages.retain(|page| needs(&page.url_path(&ctx)));
     // Without search, its scripts and module are not published either.
     let static_files: Vec<_> = loaded
         .theme
         .static_files
         .iter()
         .filter(|(path, _)| loaded.config.search_enabled || !path.starts_with("search/"))
+        .filter(|_| plan.needs(&Scope::Static))
         .collect();
+    let site_wide = plan.needs(&Scope::Site);
     let total = pages.len() + embed_pages.len() + static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
@@ -221,56 +263,76 @@ pub fn build(
     // The index is built while the pages render: it is mostly one thread's work, and the
     // pages keep the other cores busy.
     let (rendered, indexed) = rayon::join(
-        || -> Result<(usize, usize, Duration), BuildError> {
+        || -> Result<Duration, BuildError> {
             let started = Instant::now();
-            let page_count = render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
+            render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
             render_embed_pages(&ctx, &loaded.templates, &embed_pages, &sink, &tick)?;
             let mut endpoints = Vec::new();
             if let Some(tree) = &loaded.tree {
-                let json = crate::decide::json::tree_json(&loaded.knowledge, &text, tree);
-                sink.write(
-                    crate::embed::paths::DECISION_TREE_API,
-                    crate::embed::to_json(&json).as_bytes(),
-                )?;
+                if site_wide {
+                    let json = crate::decide::json::tree_json(&loaded.knowledge, &text, tree);
+                    sink.write(
+                        crate::embed::paths::DECISION_TREE_API,
+                        crate::embed::to_json(&json).as_bytes(),
+                    )?;
+                }
                 endpoints.push(api::Endpoint {
                     name: "decision_tree",
                     path: crate::embed::paths::DECISION_TREE_API,
                 });
             }
-            let data_files =
-                api::write(&export_context(&ctx), &sink, &endpoints)? + endpoints.len();
+            api::write(&export_context(&ctx), &sink, &endpoints, &|scope| {
+                plan.needs(scope)
+            })?;
             for (path, bytes) in &static_files {
                 sink.write(&format!("static/{path}"), bytes)?;
                 tick();
             }
-            Ok((page_count, data_files, started.elapsed()))
+            Ok(started.elapsed())
         },
         || -> Result<Duration, BuildError> {
             let started = Instant::now();
-            if loaded.config.search_enabled {
+            if loaded.config.search_enabled && site_wide {
                 search::write_index(&loaded.knowledge, &text, &loaded.config.language, &sink)?;
             }
             Ok(started.elapsed())
         },
     );
-    let (page_count, data_files, render_time) = rendered?;
-    timings.render = render_time;
+    timings.render = rendered?;
     timings.index = indexed?;
     let started = Instant::now();
     let mut previous_output = None;
+    let mut written = 0;
     let memory = match sink {
         Sink::Disk(disk) => {
             timings.write = disk.write_time();
-            previous_output = disk.commit()?;
+            let paths = disk.written();
+            written = paths.len();
+            let outcome = plan.finish(paths);
+            previous_output = disk.commit(&outcome.manifest, &outcome.stale)?;
             None
         }
-        Sink::Memory(memory) => Some(memory.into_files()),
+        Sink::Memory(memory) => {
+            let fresh = memory.into_files();
+            written = fresh.len();
+            let outcome = plan.finish(fresh.keys().cloned());
+            let mut files = kept_in_memory.unwrap_or_default();
+            for path in &outcome.stale {
+                files.remove(path);
+            }
+            files.extend(fresh);
+            Some(MemoryOutput {
+                files,
+                manifest: outcome.manifest,
+            })
+        }
         Sink::Discard => None,
     };
     timings.commit = started.elapsed();
     Ok(Built {
-        pages: page_count,
-        files: total + data_files,
+        pages: page_total,
+        written,
+        full: plan.is_full(),
         output,
         memory,
         previous_output,

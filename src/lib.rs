@@ -16,6 +16,7 @@ pub mod diag;
 pub mod embed;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod incremental;
 pub mod knowledge;
 pub mod markdown;
 pub mod output;

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use thiserror::Error;
 
+use crate::incremental::Manifest;
+
 /// A failure to write the output, naming the file or folder involved.
 #[derive(Debug, Error)]
 pub enum OutputError {
@@ -138,49 +140,77 @@ impl MemorySink {
     }
 }
 
-/// Writes into a staging folder beside the output, then swaps it in on [`DiskSink::commit`].
+/// Writes into a folder beside the output, then swaps it in on [`DiskSink::commit`].
+///
+/// The folder is either a fresh, empty staging folder (a full build) or the cache's copy of
+/// the output from the build before last, which the build brings up to date by rewriting
+/// only what changed since (an incremental build). After the swap the old output becomes that
+/// copy: `.<output>.cache/tree`, described by a manifest kept beside it.
 pub struct DiskSink {
-    staging: PathBuf,
+    target: PathBuf,
     output: PathBuf,
+    /// True when `target` is the cache's copy of an older output rather than a fresh folder.
+    updating: bool,
     committed: bool,
+    /// Every file written, relative to the output root, for the manifest.
+    written: Mutex<Vec<String>>,
     /// Time spent writing files, summed over every thread: what the disk costs a build.
     write_nanos: AtomicU64,
 }
 
 impl DiskSink {
-    /// Creates an empty staging folder next to `output` (same file system, so the swap is a
-    /// rename), removing staging folders that killed builds left behind.
-    pub fn begin(output: &Path) -> Result<Self, OutputError> {
+    /// Prepares the folder a build writes into. With `reuse`, and when the cache holds a copy of
+    /// an older output together with its manifest, that copy is updated and its manifest is
+    /// returned (the manifest is removed first, so that an interrupted update is never trusted);
+    /// otherwise a fresh staging folder is created next to `output` (same file system, so the
+    /// swap is a rename). Staging folders of killed builds are removed.
+    pub fn begin(output: &Path, reuse: bool) -> Result<(Self, Option<Manifest>), OutputError> {
         if output.exists() && !output.is_dir() {
             return Err(OutputError::NotAFolder(output.to_path_buf()));
         }
         let parent = parent_of(output);
         std::fs::create_dir_all(&parent).map_err(io_error("create folder", &parent))?;
         remove_stale_staging(output);
+        let sink = |target: PathBuf, updating: bool| Self {
+            target,
+            output: output.to_path_buf(),
+            updating,
+            committed: false,
+            written: Mutex::new(Vec::new()),
+            write_nanos: AtomicU64::new(0),
+        };
+        let cache = cache_dir(output);
+        let spare = cache.join(CACHE_TREE);
+        if reuse && let Some(manifest_path) = manifest_path(&cache, &spare) {
+            let manifest = std::fs::read(&manifest_path)
+                .ok()
+                .and_then(|bytes| Manifest::parse(&bytes));
+            if let Some(manifest) = manifest {
+                std::fs::remove_file(&manifest_path).map_err(io_error("remove", &manifest_path))?;
+                return Ok((sink(spare, true), Some(manifest)));
+            }
+        }
         let staging = sibling(output, &format!("staging-{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
         }
         std::fs::create_dir(&staging).map_err(io_error("create folder", &staging))?;
-        Ok(Self {
-            staging,
-            output: output.to_path_buf(),
-            committed: false,
-            write_nanos: AtomicU64::new(0),
-        })
+        Ok((sink(staging, false), None))
     }
 
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), OutputError> {
-        let target = self.staging.join(path);
+        let target = self.target.join(path);
         match std::fs::write(&target, bytes) {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 let dir = target.parent().expect("a joined path has a parent");
                 std::fs::create_dir_all(dir).map_err(io_error("create folder", dir))?;
-                std::fs::write(&target, bytes).map_err(io_error("write", &target))
+                std::fs::write(&target, bytes).map_err(io_error("write", &target))?;
             }
-            Err(err) => Err(io_error("write", &target)(err)),
+            Err(err) => return Err(io_error("write", &target)(err)),
         }
+        self.record(path);
+        Ok(())
     }
 
     fn write_with(
@@ -189,14 +219,23 @@ impl DiskSink {
         fill: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
     ) -> Result<(), OutputError> {
         use std::io::Write as _;
-        let target = self.staging.join(path);
+        let target = self.target.join(path);
         let dir = target.parent().expect("a joined path has a parent");
         std::fs::create_dir_all(dir).map_err(io_error("create folder", dir))?;
         let file = std::fs::File::create(&target).map_err(io_error("write", &target))?;
         let mut writer = io::BufWriter::with_capacity(1 << 20, file);
         fill(&mut writer)
             .and_then(|()| writer.flush())
-            .map_err(io_error("write", &target))
+            .map_err(io_error("write", &target))?;
+        self.record(path);
+        Ok(())
+    }
+
+    fn record(&self, path: &str) {
+        self.written
+            .lock()
+            .expect("no writer panics while holding the lock")
+            .push(path.to_string());
     }
 
     /// Time spent writing files so far, summed over threads.
@@ -204,35 +243,158 @@ impl DiskSink {
         std::time::Duration::from_nanos(self.write_nanos.load(Ordering::Relaxed))
     }
 
-    /// The staging folder, for stages that write through their own library (the index).
-    pub fn staging_path(&self) -> &Path {
-        &self.staging
+    /// True when this build updates the cache's copy of an older output.
+    pub fn is_incremental(&self) -> bool {
+        self.updating
     }
 
-    /// Swaps the staging folder in place of the output and removes the old output.
-    /// Returns the folder now holding the previous output, if there was one: removing it is
-    /// left to the caller, since on some disks deleting thousands of files takes longer than
-    /// the build (see [`remove_previous`]).
-    pub fn commit(mut self) -> Result<Option<PathBuf>, OutputError> {
+    /// The files written so far, relative to the output root.
+    pub fn written(&self) -> Vec<String> {
+        self.written
+            .lock()
+            .expect("no writer panics while holding the lock")
+            .clone()
+    }
+
+    /// Finishes the folder (removes `stale` files, records `manifest` as what it holds), swaps
+    /// it in place of the output and keeps the old output as the cache's copy when its
+    /// manifest says what it holds. Returns a folder left for the caller to remove, if any:
+    /// on some disks deleting thousands of files takes longer than the build (see
+    /// [`remove_previous`]).
+    pub fn commit(
+        mut self,
+        manifest: &Manifest,
+        stale: &[String],
+    ) -> Result<Option<PathBuf>, OutputError> {
+        for path in stale {
+            remove_with_empty_parents(&self.target, path)?;
+        }
+        let cache = cache_dir(&self.output);
+        std::fs::create_dir_all(&cache).map_err(io_error("create folder", &cache))?;
+        let spare = cache.join(CACHE_TREE);
+        // Written before the swap, so that the output and its manifest appear together.
+        if let Some(path) = manifest_path(&cache, &self.target) {
+            write_atomically(&path, &manifest.to_json())?;
+        }
         let previous = sibling(&self.output, &format!("previous-{}", std::process::id()));
         if !self.output.exists() {
-            std::fs::rename(&self.staging, &self.output)
+            std::fs::rename(&self.target, &self.output)
                 .map_err(io_error("move output into", &self.output))?;
-        } else if exchange(&self.staging, &self.output).is_ok() {
-            std::fs::rename(&self.staging, &previous).map_err(io_error("rename", &self.staging))?;
+        } else if exchange(&self.target, &self.output).is_ok() {
+            if !self.updating {
+                std::fs::rename(&self.target, &previous)
+                    .map_err(io_error("rename", &self.target))?;
+            }
         } else {
             // No atomic exchange here (not Linux, or a file system without it): two renames,
             // which leave the old output under `previous` if the second one fails.
             std::fs::rename(&self.output, &previous)
                 .map_err(io_error("move aside", &self.output))?;
-            if let Err(err) = std::fs::rename(&self.staging, &self.output) {
+            if let Err(err) = std::fs::rename(&self.target, &self.output) {
                 let _ = std::fs::rename(&previous, &self.output);
                 return Err(io_error("move output into", &self.output)(err));
             }
+            if self.updating {
+                std::fs::rename(&previous, &spare).map_err(io_error("rename", &previous))?;
+            }
         }
         self.committed = true;
-        Ok(previous.exists().then_some(previous))
+        let mut leftover = None;
+        if !self.updating && previous.exists() {
+            let described = manifest_path(&cache, &previous).is_some_and(|path| path.exists());
+            if described {
+                // The old output becomes the cache's copy; an older copy goes, through the
+                // staging name, which the swap has freed.
+                if spare.exists() {
+                    std::fs::rename(&spare, &self.target).map_err(io_error("rename", &spare))?;
+                }
+                std::fs::rename(&previous, &spare).map_err(io_error("rename", &previous))?;
+                if self.target.exists() {
+                    std::fs::rename(&self.target, &previous)
+                        .map_err(io_error("rename", &self.target))?;
+                    leftover = Some(previous);
+                }
+            } else {
+                leftover = Some(previous);
+            }
+        }
+        remove_stray_manifests(&cache, &[&self.output, &spare]);
+        Ok(leftover)
     }
+}
+
+/// The cache beside the output: `.<name>.cache`, holding an older copy of the output and the
+/// manifests that say what each folder holds.
+pub fn cache_dir(output: &Path) -> PathBuf {
+    sibling(output, "cache")
+}
+
+/// The cache's copy of an older output, inside [`cache_dir`].
+const CACHE_TREE: &str = "tree";
+
+/// Where the manifest of a folder is kept: named after the folder's identity (device, inode
+/// and creation time), which follows the folder through renames and swaps, so a manifest
+/// always describes the folder it was written for. `None` where folders have no creation
+/// time: builds are then always full.
+fn manifest_path(cache: &Path, folder: &Path) -> Option<PathBuf> {
+    folder_identity(folder).map(|id| cache.join(format!("manifest-{id}.json")))
+}
+
+#[cfg(unix)]
+fn folder_identity(folder: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(folder).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    let born = meta
+        .created()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{}-{}-{}", meta.dev(), meta.ino(), born.as_nanos()))
+}
+
+#[cfg(not(unix))]
+fn folder_identity(_folder: &Path) -> Option<String> {
+    None
+}
+
+/// Removes the manifests of folders that no longer exist.
+fn remove_stray_manifests(cache: &Path, folders: &[&Path]) {
+    let keep: Vec<PathBuf> = folders
+        .iter()
+        .filter_map(|folder| manifest_path(cache, folder))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("manifest-") && !keep.contains(&path) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Removes a file of an output folder, and its folders when that leaves them empty.
+fn remove_with_empty_parents(root: &Path, path: &str) -> Result<(), OutputError> {
+    check_relative(path)?;
+    let file = root.join(path);
+    match std::fs::remove_file(&file) {
+        Ok(()) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(err) => return Err(io_error("remove", &file)(err)),
+    }
+    let mut dir = file.parent();
+    while let Some(folder) = dir {
+        if folder == root || std::fs::remove_dir(folder).is_err() {
+            break;
+        }
+        dir = folder.parent();
+    }
+    Ok(())
 }
 
 /// True for the folders [`DiskSink::commit`] leaves behind, so that nothing else is removed by
@@ -258,8 +420,9 @@ pub fn remove_previous(path: &Path) -> Result<(), OutputError> {
 
 impl Drop for DiskSink {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.staging);
+        // A half-updated cache copy stays: without its manifest, the next build replaces it.
+        if !self.committed && !self.updating {
+            let _ = std::fs::remove_dir_all(&self.target);
         }
     }
 }
@@ -385,15 +548,17 @@ mod tests {
         let output = dir.path().join("public");
         std::fs::create_dir(&output).expect("mkdir");
         std::fs::write(output.join("old.html"), "old").expect("write");
-        let sink = Sink::Disk(DiskSink::begin(&output).expect("begin"));
+        let (disk, held) = DiskSink::begin(&output, true).expect("begin");
+        assert!(held.is_none() && !disk.is_incremental());
+        let sink = Sink::Disk(disk);
         sink.write("a/index.html", b"new").expect("write");
         let Sink::Disk(disk) = sink else {
             unreachable!()
         };
         let previous = disk
-            .commit()
+            .commit(&Manifest::default(), &[])
             .expect("commit")
-            .expect("there was an output before");
+            .expect("an output without a manifest is not kept");
         assert!(is_previous_output(&previous));
         remove_previous(&previous).expect("remove");
         assert_eq!(
@@ -401,8 +566,65 @@ mod tests {
             "new"
         );
         assert!(!output.join("old.html").exists());
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
-        assert_eq!(leftovers.len(), 1, "only public/ remains");
+        let mut leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        leftovers.sort();
+        assert_eq!(leftovers, [".public.cache", "public"]);
+    }
+
+    /// Builds through a sink: `files` written, `stale` removed; returns what `begin` found.
+    fn build_once(
+        output: &Path,
+        files: &[&str],
+        stale: &[&str],
+    ) -> (Option<Manifest>, Option<PathBuf>) {
+        let (disk, held) = DiskSink::begin(output, true).expect("begin");
+        assert_eq!(disk.is_incremental(), held.is_some());
+        let sink = Sink::Disk(disk);
+        for file in files {
+            sink.write(file, file.as_bytes()).expect("write");
+        }
+        let Sink::Disk(disk) = sink else {
+            unreachable!()
+        };
+        let plan = crate::incremental::Plan::new(
+            crate::incremental::Fingerprints::of_scopes(&[("site", "1")]),
+            held.clone(),
+        );
+        let outcome = plan.finish(disk.written());
+        let stale: Vec<String> = stale.iter().map(|s| s.to_string()).collect();
+        let leftover = disk.commit(&outcome.manifest, &stale).expect("commit");
+        (held, leftover)
+    }
+
+    #[test]
+    fn the_old_output_becomes_the_cache_copy_that_the_next_build_updates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = dir.path().join("public");
+        let (held, leftover) = build_once(&output, &["a.html", "b/c.html"], &[]);
+        assert!(held.is_none() && leftover.is_none());
+        let (held, leftover) = build_once(&output, &["a.html", "b/c.html"], &[]);
+        assert!(held.is_none() && leftover.is_none(), "first output kept");
+        let spare = cache_dir(&output).join(CACHE_TREE);
+        assert!(spare.join("b/c.html").exists());
+        // The third build updates the first output in place and swaps it in.
+        let (held, leftover) = build_once(&output, &["a.html"], &["b/c.html"]);
+        assert!(held.is_some() && leftover.is_none());
+        assert!(output.join("a.html").exists() && !output.join("b").exists());
+        assert!(
+            spare.join("b/c.html").exists(),
+            "the second output is the copy"
+        );
+        let manifests = std::fs::read_dir(cache_dir(&output))
+            .expect("ls")
+            .filter(|e| {
+                let name = e.as_ref().expect("entry").file_name();
+                name.to_string_lossy().starts_with("manifest-")
+            })
+            .count();
+        assert_eq!(manifests, 2, "one manifest per folder");
     }
 
     #[test]
@@ -424,7 +646,7 @@ mod tests {
         let output = dir.path().join("public");
         std::fs::create_dir(&output).expect("mkdir");
         std::fs::write(output.join("old.html"), "old").expect("write");
-        let sink = DiskSink::begin(&output).expect("begin");
+        let (sink, _) = DiskSink::begin(&output, true).expect("begin");
         drop(sink);
         assert_eq!(
             std::fs::read_to_string(output.join("old.html")).expect("read"),

@@ -77,6 +77,9 @@ pub struct BuildArgs {
     /// Print the time of each stage, in milliseconds, as JSON on stdout.
     #[arg(long)]
     pub timings: bool,
+    /// Write every file again instead of only what changed since the last builds.
+    #[arg(long)]
+    pub clean: bool,
 }
 
 /// What ended a command early.
@@ -194,7 +197,8 @@ fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Fa
             bar.set_position(done as u64);
         }
     };
-    let built = build::build(&loaded, Target::Disk, &progress).map_err(build_failure);
+    let built =
+        build::build(&loaded, Target::Disk { clean: args.clean }, &progress).map_err(build_failure);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -207,8 +211,17 @@ fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Fa
     }
     let k = &loaded.knowledge;
     let warnings = loaded.warnings.warning_count();
+    let rewritten = if built.full {
+        String::new()
+    } else {
+        format!(
+            ", {} file{} rewritten",
+            built.written,
+            plural(built.written)
+        )
+    };
     reporter.info(&format!(
-        "Built {} pages ({} facts, {} dimensions) into {} in {:.2} s; {} warning{}",
+        "Built {} pages ({} facts, {} dimensions{rewritten}) into {} in {:.2} s; {} warning{}",
         built.pages,
         k.fact_count(),
         k.dimensions.len(),

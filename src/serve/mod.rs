@@ -44,8 +44,8 @@ pub fn build_in_memory(root: &Path) -> Rebuilt {
         .map_err(|d| d.sorted())
         .and_then(|loaded| {
             let warnings = loaded.warnings.warning_count();
-            match build::build(&loaded, Target::Memory, &|_, _| {}) {
-                Ok(built) => Ok((built.memory.unwrap_or_default(), warnings)),
+            match build::build(&loaded, Target::Memory(None), &|_, _| {}) {
+                Ok(built) => Ok((built.memory.unwrap_or_default().files, warnings)),
                 Err(build::BuildError::Render(crate::render::RenderError::Template(diag))) => {
                     Err(vec![*diag])
                 }

@@ -118,7 +118,8 @@ ls -a '{site}' > '{mount}/../listing.txt'"#,
         read("stderr.txt")
     );
     assert!(
-        !read("listing.txt").contains(".public."),
+        !read("listing.txt").contains(".public.staging")
+            && !read("listing.txt").contains(".public.previous"),
         "staging left behind: {}",
         read("listing.txt")
     );

@@ -10,6 +10,7 @@ mod embed;
 mod export;
 mod fuzz_regressions;
 mod hostile_input;
+mod incremental;
 mod integrity;
 mod search;
 mod serve;

@@ -1,0 +1,425 @@
+//! What a change can reach, so that a build redoes only that. Every output file belongs to one
+//! [`Scope`]: the whole site, one dimension, or the theme's static files. A scope's fingerprint
+//! hashes everything its files are made from; a folder that already holds a scope's files made
+//! from the same fingerprint (its [`Manifest`] says so) keeps them, and the build skips them.
+//!
+//! The fingerprints are deliberately coarse: a dimension's pages are remade when anything in
+//! its file changes, or in the file of a dimension whose questions cite its facts (or whose
+//! facts its questions cite); the whole-site pages, API files and search index whenever any
+//! knowledge changes; everything when site.toml, the theme or the subjects change.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::SiteConfig;
+use crate::knowledge::Knowledge;
+use crate::theme::Theme;
+
+/// Bumped whenever the meaning of a fingerprint or the layout of the manifest changes.
+const MANIFEST_FORMAT: u32 = 1;
+
+/// A part of the output that is made from the same inputs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Pages and files made from the whole knowledge base (overview, subjects, compare pages,
+    /// sitemap, whole-site API files, the search index).
+    Site,
+    /// The theme's static files.
+    Static,
+    /// One dimension's page, its facts' pages, embeds, redirects, API and oEmbed files.
+    Dimension(String),
+}
+
+impl Scope {
+    /// The scope an output file belongs to, from where it lives (see `embed::paths`).
+    pub fn of_path(path: &str) -> Scope {
+        let mut parts = path.split('/');
+        let first = parts.next().unwrap_or_default();
+        let second = parts.next();
+        let dimension = |folder: Option<&str>, name: Option<&str>| match (folder, name) {
+            (Some("facts"), Some(dimension)) => Scope::Dimension(dimension.to_string()),
+            (Some("dimensions"), Some(file)) => Scope::Dimension(
+                file.strip_suffix(".html")
+                    .or_else(|| file.strip_suffix(".json"))
+                    .unwrap_or(file)
+                    .to_string(),
+            ),
+            _ => Scope::Site,
+        };
+        match first {
+            "static" => Scope::Static,
+            "facts" | "dimensions" => match second {
+                Some(id) if !id.is_empty() && id != "index.html" => {
+                    Scope::Dimension(id.to_string())
+                }
+                _ => Scope::Site,
+            },
+            "embed" | "api" | "oembed" => dimension(second, parts.next()),
+            _ => Scope::Site,
+        }
+    }
+
+    /// The scope's name in a manifest.
+    fn key(&self) -> String {
+        match self {
+            Scope::Site => "site".to_string(),
+            Scope::Static => "static".to_string(),
+            Scope::Dimension(id) => format!("dimension:{id}"),
+        }
+    }
+}
+
+/// The fingerprint of every scope of one build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprints {
+    scopes: BTreeMap<String, String>,
+}
+
+impl Fingerprints {
+    /// Hashes the inputs of every scope: the resolved site settings, the theme, the subjects,
+    /// the list of dimensions (every page shows the navigation and the fact count), and the
+    /// text of each dimension file.
+    pub fn of(config: &SiteConfig, knowledge: &Knowledge, theme: &Theme, has_tree: bool) -> Self {
+        let mut site_wide = Sha256::new();
+        site_wide.update(env!("CARGO_PKG_VERSION").as_bytes());
+        site_wide.update(format!("{config:?}\0{has_tree}\0").as_bytes());
+        for (name, template) in &theme.templates {
+            hash_field(&mut site_wide, name.as_bytes());
+            hash_field(&mut site_wide, template.text.as_bytes());
+        }
+        for (name, bytes) in &theme.static_files {
+            hash_field(&mut site_wide, name.as_bytes());
+            hash_field(&mut site_wide, bytes);
+        }
+        let mut subject_files = BTreeSet::new();
+        for subject in &knowledge.subjects {
+            subject_files.insert((&subject.origin.file.path, &subject.origin.file.text));
+        }
+        for (path, text) in subject_files {
+            hash_field(&mut site_wide, path.as_os_str().as_encoded_bytes());
+            hash_field(&mut site_wide, text.as_bytes());
+        }
+        for dimension in &knowledge.dimensions {
+            let listing = format!(
+                "{}\0{}\0{:?}\0{:?}\0{}",
+                dimension.id,
+                dimension.title,
+                dimension.order,
+                dimension.tags,
+                dimension.facts.len()
+            );
+            hash_field(&mut site_wide, listing.as_bytes());
+        }
+        let site_wide = site_wide.finalize();
+
+        let texts: Vec<[u8; 32]> = knowledge
+            .dimensions
+            .iter()
+            .map(|dimension| {
+                let mut hasher = Sha256::new();
+                let file = &dimension.origin.file;
+                hash_field(&mut hasher, file.path.as_os_str().as_encoded_bytes());
+                hash_field(&mut hasher, file.text.as_bytes());
+                hasher.finalize().into()
+            })
+            .collect();
+
+        let mut scopes = BTreeMap::new();
+        let mut site = Sha256::new();
+        site.update(site_wide);
+        texts.iter().for_each(|text| site.update(text));
+        scopes.insert(Scope::Site.key(), hex(&site.finalize()));
+        scopes.insert(Scope::Static.key(), hex(&site_wide));
+        for (d, neighbours) in neighbours(knowledge).into_iter().enumerate() {
+            let mut hasher = Sha256::new();
+            hasher.update(site_wide);
+            for e in neighbours {
+                hash_field(&mut hasher, knowledge.dimensions[e].id.as_bytes());
+                hasher.update(texts[e]);
+            }
+            let id = &knowledge.dimensions[d].id;
+            scopes.insert(Scope::Dimension(id.clone()).key(), hex(&hasher.finalize()));
+        }
+        Self { scopes }
+    }
+}
+
+impl Fingerprints {
+    /// Fingerprints given directly, for tests of what consumes them.
+    #[doc(hidden)]
+    pub fn of_scopes(pairs: &[(&str, &str)]) -> Self {
+        Self {
+            scopes: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// For each dimension, itself and the dimensions its pages read from: those whose questions
+/// cite its facts and those whose facts its questions cite.
+fn neighbours(knowledge: &Knowledge) -> Vec<BTreeSet<usize>> {
+    let mut sets: Vec<BTreeSet<usize>> = (0..knowledge.dimensions.len())
+        .map(|d| BTreeSet::from([d]))
+        .collect();
+    for (d, dimension) in knowledge.dimensions.iter().enumerate() {
+        for question in &dimension.questions {
+            for answer in &question.answers {
+                for reference in &answer.because {
+                    let cited = knowledge
+                        .fact(&reference.value)
+                        .or_else(|| knowledge.fact_by_alias(&reference.value))
+                        .and_then(|fact| knowledge.fact_position(&fact.global_id()));
+                    if let Some(at) = cited {
+                        sets[d].insert(at.dimension);
+                        sets[at.dimension].insert(d);
+                    }
+                }
+            }
+        }
+    }
+    sets
+}
+
+/// Length-prefixed, so that two fields never hash like one.
+fn hash_field(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a folder of output holds: for each scope, the fingerprint its files were made from
+/// and the files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    format: u32,
+    scopes: BTreeMap<String, ScopeFiles>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct ScopeFiles {
+    fingerprint: String,
+    files: BTreeSet<String>,
+}
+
+impl Manifest {
+    /// Reads a manifest; `None` when it is missing, unreadable or of another format, which
+    /// makes the next build a full one.
+    pub fn parse(bytes: &[u8]) -> Option<Manifest> {
+        let manifest: Manifest = serde_json::from_slice(bytes).ok()?;
+        (manifest.format == MANIFEST_FORMAT).then_some(manifest)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a manifest always serializes")
+    }
+
+    /// Every file the folder holds.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.scopes
+            .values()
+            .flat_map(|scope| scope.files.iter().map(String::as_str))
+    }
+}
+
+/// Which scopes a build must make, given what the folder it writes into already holds.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    fingerprints: Fingerprints,
+    /// What the target folder holds; `None` for an empty folder (a full build).
+    previous: Option<Manifest>,
+}
+
+/// The outcome of a build for the folder it wrote: what it now holds, and the files it held
+/// that no scope makes any more.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub manifest: Manifest,
+    pub stale: Vec<String>,
+}
+
+impl Plan {
+    pub fn new(fingerprints: Fingerprints, previous: Option<Manifest>) -> Self {
+        Self {
+            fingerprints,
+            previous,
+        }
+    }
+
+    /// True when the build writes every file.
+    pub fn is_full(&self) -> bool {
+        self.previous.is_none()
+    }
+
+    /// True when the scope's files must be made: they are missing or made from other inputs.
+    pub fn needs(&self, scope: &Scope) -> bool {
+        let key = scope.key();
+        let Some(previous) = &self.previous else {
+            return true;
+        };
+        match (
+            self.fingerprints.scopes.get(&key),
+            previous.scopes.get(&key),
+        ) {
+            (Some(fresh), Some(held)) => *fresh != held.fingerprint,
+            _ => true,
+        }
+    }
+
+    /// Records what the build wrote (`written`, relative paths) over what the folder held.
+    pub fn finish(&self, written: impl IntoIterator<Item = String>) -> Outcome {
+        let mut by_scope: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for path in written {
+            by_scope
+                .entry(Scope::of_path(&path).key())
+                .or_default()
+                .insert(path);
+        }
+        let empty = Manifest::default();
+        let previous = self.previous.as_ref().unwrap_or(&empty);
+        let mut manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            scopes: BTreeMap::new(),
+        };
+        let mut stale = Vec::new();
+        for (key, fingerprint) in &self.fingerprints.scopes {
+            let written = by_scope.remove(key).unwrap_or_default();
+            let held = previous.scopes.get(key);
+            let remade = held.is_none_or(|held| held.fingerprint != *fingerprint);
+            let files = if remade {
+                if let Some(held) = held {
+                    stale.extend(held.files.difference(&written).cloned());
+                }
+                written
+            } else {
+                let mut files = held.map(|h| h.files.clone()).unwrap_or_default();
+                files.extend(written);
+                files
+            };
+            manifest.scopes.insert(
+                key.clone(),
+                ScopeFiles {
+                    fingerprint: fingerprint.clone(),
+                    files,
+                },
+            );
+        }
+        // Scopes that no longer exist (a removed dimension), and files written for a scope
+        // without a fingerprint, which the next build must not trust.
+        for (key, held) in &previous.scopes {
+            if !self.fingerprints.scopes.contains_key(key) {
+                stale.extend(held.files.iter().cloned());
+            }
+        }
+        for (key, files) in by_scope {
+            manifest.scopes.insert(
+                key,
+                ScopeFiles {
+                    fingerprint: String::new(),
+                    files,
+                },
+            );
+        }
+        let kept: BTreeSet<&str> = manifest.files().collect();
+        stale.retain(|path| !kept.contains(path.as_str()));
+        stale.sort();
+        stale.dedup();
+        Outcome { manifest, stale }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_output_path_belongs_to_the_scope_that_makes_it() {
+        let cases = [
+            ("index.html", Scope::Site),
+            ("404.html", Scope::Site),
+            ("sitemap.xml", Scope::Site),
+            ("search/index.html", Scope::Site),
+            ("search/index/0123.bin", Scope::Site),
+            ("subjects/serverless/index.html", Scope::Site),
+            ("compare/a-vs-b/index.html", Scope::Site),
+            ("api/knowledge.json", Scope::Site),
+            ("api/subjects/serverless.json", Scope::Site),
+            ("static/style.css", Scope::Static),
+            ("dimensions/pricing/index.html", dim("pricing")),
+            ("facts/pricing/free-tier/index.html", dim("pricing")),
+            ("embed/facts/pricing/free-tier.html", dim("pricing")),
+            ("embed/dimensions/pricing.html", dim("pricing")),
+            ("api/dimensions/pricing.json", dim("pricing")),
+            ("api/facts/pricing/free-tier.json", dim("pricing")),
+            ("oembed/dimensions/pricing.json", dim("pricing")),
+            ("oembed/facts/pricing/free-tier.json", dim("pricing")),
+        ];
+        for (path, scope) in cases {
+            assert_eq!(Scope::of_path(path), scope, "{path}");
+        }
+    }
+
+    fn dim(id: &str) -> Scope {
+        Scope::Dimension(id.to_string())
+    }
+
+    fn fingerprints(pairs: &[(&str, &str)]) -> Fingerprints {
+        Fingerprints::of_scopes(pairs)
+    }
+
+    #[test]
+    fn only_scopes_with_new_fingerprints_are_remade_and_their_lost_files_are_stale() {
+        let first = Plan::new(
+            fingerprints(&[("site", "1"), ("dimension:a", "1"), ("dimension:b", "1")]),
+            None,
+        );
+        assert!(first.is_full() && first.needs(&dim("a")));
+        let built = first.finish(
+            [
+                "index.html",
+                "facts/a/x/index.html",
+                "facts/a/y/index.html",
+                "facts/b/z/index.html",
+            ]
+            .map(String::from),
+        );
+        assert!(built.stale.is_empty());
+        let second = Plan::new(
+            fingerprints(&[("site", "2"), ("dimension:a", "2"), ("dimension:b", "1")]),
+            Some(built.manifest.clone()),
+        );
+        assert!(second.needs(&Scope::Site) && second.needs(&dim("a")));
+        assert!(!second.needs(&dim("b")) && second.needs(&dim("c")));
+        let rebuilt = second.finish(["index.html", "facts/a/x/index.html"].map(String::from));
+        assert_eq!(rebuilt.stale, vec!["facts/a/y/index.html".to_string()]);
+        let held: Vec<&str> = rebuilt.manifest.files().collect();
+        assert_eq!(
+            held,
+            ["facts/a/x/index.html", "facts/b/z/index.html", "index.html"]
+        );
+        let third = Plan::new(
+            fingerprints(&[("site", "3"), ("dimension:a", "2")]),
+            Some(rebuilt.manifest),
+        );
+        assert!(!third.needs(&dim("a")));
+        let removed = third.finish(["index.html".to_string()]);
+        assert_eq!(removed.stale, vec!["facts/b/z/index.html".to_string()]);
+    }
+
+    #[test]
+    fn manifests_of_another_format_are_ignored() {
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            scopes: BTreeMap::new(),
+        };
+        assert_eq!(Manifest::parse(&manifest.to_json()), Some(manifest));
+        assert_eq!(Manifest::parse(br#"{"format": 0, "scopes": {}}"#), None);
+        assert_eq!(Manifest::parse(b"not json"), None);
+    }
+}
