@@ -173,16 +173,18 @@ pub enum Target {
     /// The output folder (site.toml's `output_dir` under the root unless overridden). Unless
     /// `clean`, the build rewrites only what changed, in the cache's copy of an older output.
     Disk { clean: bool },
-    /// Memory; given the previous build's files, only what changed is made again.
-    Memory(Option<MemoryOutput>),
+    /// Memory; given the manifest of the files the caller holds, only what changed is made.
+    Memory(Option<Manifest>),
     /// Nowhere: for `versus check`, which renders every page to find template errors.
     Discard,
 }
 
-/// A site built into memory, with what made each file, so the next build can reuse it.
+/// What a build into memory made: the files written, the files of the previous build that no
+/// scope makes any more, and the manifest of the whole site (for the next build).
 #[derive(Debug, Clone, Default)]
 pub struct MemoryOutput {
     pub files: BTreeMap<String, Vec<u8>>,
+    pub removed: Vec<String>,
     pub manifest: Manifest,
 }
 
@@ -219,17 +221,12 @@ pub fn build(
         &loaded.theme,
         loaded.tree.is_some(),
     );
-    let mut kept_in_memory = None;
     let (sink, held) = match target {
         Target::Disk { clean } => {
             let (disk, held) = DiskSink::begin(&output, !clean)?;
             (Sink::Disk(disk), held)
         }
-        Target::Memory(previous) => {
-            let held = previous.as_ref().map(|p| p.manifest.clone());
-            kept_in_memory = previous.map(|p| p.files);
-            (Sink::Memory(MemorySink::default()), held)
-        }
+        Target::Memory(held) => (Sink::Memory(MemorySink::default()), held),
         Target::Discard => (Sink::Discard, None),
     };
     let plan = Plan::new(fingerprints, held);
@@ -316,13 +313,9 @@ pub fn build(
             let fresh = memory.into_files();
             written = fresh.len();
             let outcome = plan.finish(fresh.keys().cloned());
-            let mut files = kept_in_memory.unwrap_or_default();
-            for path in &outcome.stale {
-                files.remove(path);
-            }
-            files.extend(fresh);
             Some(MemoryOutput {
-                files,
+                files: fresh,
+                removed: outcome.stale,
                 manifest: outcome.manifest,
             })
         }

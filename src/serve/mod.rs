@@ -35,17 +35,21 @@ pub struct Rebuilt {
     pub status: BuildStatus,
     pub warnings: usize,
     pub millis: u128,
+    /// Files this build made (all of them unless it could reuse the previous site's).
+    pub written: usize,
 }
 
-/// Builds the site at `root` into memory.
-pub fn build_in_memory(root: &Path) -> Rebuilt {
+/// Builds the site at `root` into memory; given the site being served, only what changed since
+/// it was built is made again, and the rest is shared with it.
+pub fn build_in_memory(root: &Path, previous: Option<&Site>) -> Rebuilt {
     let started = Instant::now();
+    let held = previous.and_then(|site| site.manifest.clone());
     let result = build::load(root, &LoadOptions::default())
         .map_err(|d| d.sorted())
         .and_then(|loaded| {
             let warnings = loaded.warnings.warning_count();
-            match build::build(&loaded, Target::Memory(None), &|_, _| {}) {
-                Ok(built) => Ok((built.memory.unwrap_or_default().files, warnings)),
+            match build::build(&loaded, Target::Memory(held), &|_, _| {}) {
+                Ok(built) => Ok((built.memory.unwrap_or_default(), built.full, warnings)),
                 Err(build::BuildError::Render(crate::render::RenderError::Template(diag))) => {
                     Err(vec![*diag])
                 }
@@ -57,8 +61,21 @@ pub fn build_in_memory(root: &Path) -> Rebuilt {
         });
     let millis = started.elapsed().as_millis();
     match result {
-        Ok((files, warnings)) => Rebuilt {
-            site: Some(Site::new(files)),
+        Ok((made, full, warnings)) => Rebuilt {
+            written: made.files.len(),
+            site: Some(match previous {
+                Some(previous) if !full => {
+                    let mut site = previous.clone();
+                    site.update(made.files, &made.removed);
+                    site.manifest = Some(made.manifest);
+                    site
+                }
+                _ => {
+                    let mut site = Site::new(made.files);
+                    site.manifest = Some(made.manifest);
+                    site
+                }
+            }),
             status: BuildStatus::Ok,
             warnings,
             millis,
@@ -68,6 +85,7 @@ pub fn build_in_memory(root: &Path) -> Rebuilt {
             status: BuildStatus::failed(&diagnostics),
             warnings: 0,
             millis,
+            written: 0,
         },
     }
 }
@@ -108,7 +126,7 @@ pub fn publish(state: &AppState, rebuilt: Rebuilt) {
 
 /// Serves until Ctrl-C; `ready` receives the address once the server listens.
 pub fn serve(options: ServeOptions, ready: impl FnOnce(SocketAddr, &Rebuilt)) -> Result<()> {
-    let first = build_in_memory(&options.root);
+    let first = build_in_memory(&options.root, None);
     let hosts = AllowedHosts::new(options.bind, machine_name().into_iter().collect());
     let state = Arc::new(AppState::new(Site::default(), hosts));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -147,4 +165,65 @@ fn machine_name() -> Option<String> {
         .ok()
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("ls") {
+            let entry = entry.expect("entry");
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy");
+            }
+        }
+    }
+
+    fn contents(site: &Site) -> std::collections::BTreeMap<String, Vec<u8>> {
+        site.paths()
+            .map(|path| {
+                let file = site.get(path).expect("listed file");
+                (path.to_string(), file.bytes.to_vec())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rebuild_remakes_only_what_an_edit_reaches_and_serves_what_a_full_build_would() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(repo.join("site.toml"), dir.path().join("site.toml")).expect("copy");
+        copy_tree(&repo.join("knowledge"), &dir.path().join("knowledge"));
+        let first = build_in_memory(dir.path(), None);
+        let serving = first.site.expect("the shipped site builds");
+        let fact = dir.path().join("knowledge/dimensions/run-duration.toml");
+        let text = std::fs::read_to_string(&fact).expect("read");
+        std::fs::write(
+            &fact,
+            text.replacen("at most **15 minutes**", "at most **a quarter hour**", 1),
+        )
+        .expect("write");
+        let rebuilt = build_in_memory(dir.path(), Some(&serving));
+        let site = rebuilt.site.expect("the edited site builds");
+        assert!(
+            rebuilt.written * 4 < serving.len(),
+            "{} of {} files made again",
+            rebuilt.written,
+            serving.len()
+        );
+        let page = site
+            .get("facts/run-duration/max-runtime/index.html")
+            .expect("page");
+        assert!(String::from_utf8_lossy(&page.bytes).contains("a quarter hour"));
+        let full = build_in_memory(dir.path(), None).site.expect("builds");
+        assert!(
+            contents(&site) == contents(&full),
+            "an incremental rebuild differs from a full one"
+        );
+    }
 }

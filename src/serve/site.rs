@@ -8,6 +8,8 @@ use std::sync::{Arc, OnceLock};
 
 use percent_encoding::percent_decode_str;
 
+use crate::incremental::Manifest;
+
 /// One file of the site, with what HTTP needs to serve it.
 #[derive(Debug)]
 pub struct File {
@@ -86,9 +88,11 @@ pub fn content_type(path: &str) -> &'static str {
 }
 
 /// The whole built site, by path relative to the output root.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Site {
     files: HashMap<String, Arc<File>>,
+    /// What made the files, so that the next build makes only what changed.
+    pub manifest: Option<Manifest>,
 }
 
 /// What a request path resolves to.
@@ -113,6 +117,7 @@ impl Site {
                     (path, file)
                 })
                 .collect(),
+            manifest: None,
         }
     }
 
@@ -122,6 +127,11 @@ impl Site {
 
     pub fn len(&self) -> usize {
         self.files.len()
+    }
+
+    /// Every file's path, in no particular order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -123,11 +123,17 @@ fn rebuild_loop(
                 watched,
             );
         }
-        let rebuilt = build_in_memory(root);
+        let serving = Arc::clone(
+            &state
+                .site
+                .read()
+                .expect("no panic while holding the site lock"),
+        );
+        let rebuilt = build_in_memory(root, Some(&serving));
         match &rebuilt.status {
             super::live::BuildStatus::Ok => eprintln!(
-                "Rebuilt in {} ms; {} warnings",
-                rebuilt.millis, rebuilt.warnings
+                "Rebuilt in {} ms ({} files made); {} warnings",
+                rebuilt.millis, rebuilt.written, rebuilt.warnings
             ),
             super::live::BuildStatus::Failed { text } => {
                 eprintln!("Build failed; still serving the last good site:\n{text}")
