@@ -70,16 +70,18 @@ pub fn write_index(
         })
         .filter(|(path, _)| written.insert(*path))
         .collect();
+    // The dev server compresses its responses itself; static hosts get brotli copies to serve.
+    let precompress = !matches!(sink, Sink::Memory(_));
     chunks.par_iter().try_for_each(|(path, data)| {
         sink.write(&format!("{INDEX_DIR}/{path}"), data)?;
-        if let Some(compressed) = brotli(data) {
+        if let Some(compressed) = precompress.then(|| brotli(data)).flatten() {
             sink.write(&format!("{INDEX_DIR}/{path}.br"), &compressed)?;
         }
         Ok::<(), SearchError>(())
     })?;
     let json = serde_json::to_vec(&manifest).expect("a manifest always serializes");
     sink.write(&format!("{INDEX_DIR}/{MANIFEST_FILE}"), &json)?;
-    if let Some(compressed) = brotli(&json) {
+    if let Some(compressed) = precompress.then(|| brotli(&json)).flatten() {
         sink.write(&format!("{INDEX_DIR}/{MANIFEST_FILE}.br"), &compressed)?;
     }
     Ok(IndexStats {
