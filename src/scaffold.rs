@@ -136,7 +136,8 @@ pub fn scaffold(dir: &Path) -> Result<()> {
             "knowledge/dimensions/concurrency.toml",
             CONCURRENCY.replace("VERIFIED", &verified),
         ),
-        (".gitignore", "/public\n".to_string()),
+        // The output, and the cache and staging folders the build keeps beside it.
+        (".gitignore", "/public\n/.public.*\n".to_string()),
     ];
     for (name, text) in files {
         let path = dir.join(name);

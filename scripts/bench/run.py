@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark `versus build` against Hugo on the same generated knowledge base, and against the
-I/O floor (copying the finished output folder), for each size given.
+I/O floor (copying the finished output folder), for each size given; then the time of a build
+after editing one fact against a clean build of the same folder.
 
     python3 scripts/bench/run.py [--sizes 1000,10000,100000] [--runs 3] [--hugo PATH]
 
@@ -80,7 +81,33 @@ def bench_size(facts, args, hugo, scratch):
         if hugo:
             results["hugo"].append({"wall": hugo_wall, "cpu": hugo_cpu, "rss": hugo_rss})
         results["copy"].append({"wall": copy_wall})
+    results["incremental"] = incremental(versus, corpus, scratch, facts)
     return results
+
+
+def incremental(versus, corpus, scratch, facts):
+    """Times a build after editing one fact against a clean build of the same output folder."""
+    site = os.path.join(corpus, "versus")
+    out = os.path.join(scratch, f"out-{facts}-incremental")
+    build = [versus, "build", "-q", "--timings", "--root", site, "--output", out]
+    for _ in range(3):  # from the third build on, the cache holds a copy to update
+        timed(build)
+    dimensions = os.path.join(site, "knowledge", "dimensions")
+    path = os.path.join(dimensions, sorted(os.listdir(dimensions))[0])
+    original = open(path, encoding="utf-8").read()
+    edits, cleans = [], []
+    try:
+        for n in range(3):
+            edited = original.replace("statement = '''\n", f"statement = '''\nEdited {n}. ", 1)
+            assert edited != original, "no statement to edit"
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(edited)
+            edits.append(timed(build)[0])
+            cleans.append(timed(build + ["--clean"])[0])
+    finally:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(original)
+    return {"edit_wall": statistics.median(edits), "clean_wall": statistics.median(cleans)}
 
 
 def median(runs, key):
@@ -101,6 +128,10 @@ def report(facts, results):
         "copy_wall_s": round(median(results["copy"], "wall"), 3),
     }
     line["versus_over_copy"] = round(line["versus_wall_s"] / line["copy_wall_s"], 2)
+    inc = results["incremental"]
+    line["one_fact_edit_s"] = round(inc["edit_wall"], 3)
+    line["clean_rebuild_s"] = round(inc["clean_wall"], 3)
+    line["edit_over_clean"] = round(inc["edit_wall"] / inc["clean_wall"], 3)
     if results["hugo"]:
         line["hugo_wall_s"] = round(median(results["hugo"], "wall"), 3)
         line["hugo_peak_rss_mib"] = round(max(r["rss"] for r in results["hugo"]), 1)
@@ -127,7 +158,7 @@ def main():
         lines.append(line)
         if not args.keep:
             for name in os.listdir(args.scratch):
-                if name.startswith(f"out-{facts}-"):
+                if name.startswith((f"out-{facts}-", f".out-{facts}-")):
                     shutil.rmtree(os.path.join(args.scratch, name), ignore_errors=True)
     print()
     print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12}")
@@ -136,6 +167,8 @@ def main():
               f"{l['bytes'] / 1e6:>8.1f} {l.get('hugo_wall_s', float('nan')):>8.2f}s {l.get('hugo_over_versus', float('nan')):>12.2f} "
               f"{l['copy_wall_s']:>7.2f}s {l['versus_over_copy']:>12.2f}")
     print("stages (ms):", json.dumps({l["facts"]: l["stages_ms"] for l in lines}))
+    print("one-fact edit / clean rebuild of the same folder:",
+          json.dumps({l["facts"]: f"{l['one_fact_edit_s']} s / {l['clean_rebuild_s']} s = {l['edit_over_clean']}" for l in lines}))
 
 
 if __name__ == "__main__":
