@@ -17,7 +17,7 @@ serve() { # site folder -> sets URL and PID
   local log; log=$(mktemp)
   "$BIN" serve --port 0 --root "$1" 2> "$log" &
   PID=$!
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 1200); do
     URL=$(sed -n 's/^Serving \(http[^ ]*\).*/\1/p' "$log" | head -1)
     [ -n "$URL" ] && break
     sleep 0.1
@@ -40,8 +40,10 @@ echo "== save to reloaded page, $FACTS facts"
 CORPUS=$SCRATCH/corpus-$FACTS
 [ -f "$CORPUS/versus/site.toml" ] || python3 scripts/bench/corpus.py --facts "$FACTS" --out "$CORPUS" >/dev/null
 serve "$CORPUS/versus"
-FILE=$(ls "$CORPUS"/versus/knowledge/dimensions/*.toml | head -1)
+FILES=("$CORPUS"/versus/knowledge/dimensions/*.toml)
+FILE=${FILES[0]}
 DIM=$(basename "$FILE" .toml)
-NEEDLE=$(grep -m1 -o '^[A-Z][a-z]* [a-z]* the [a-z]* [a-z]*' "$FILE" | head -1)
+# The first five words of the first fact's statement, which the dimension page shows.
+NEEDLE=$(python3 -c 'import sys, tomllib; s = tomllib.load(open(sys.argv[1], "rb"))["facts"][0]["statement"]; print(" ".join(s.split()[:5]))' "$FILE")
 node scripts/bench/reload.mjs "$URL" "$FILE" "dimensions/$DIM/" "$NEEDLE" 5
 kill -INT "$PID"; wait "$PID" 2>/dev/null || true
