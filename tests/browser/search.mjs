@@ -81,7 +81,7 @@ async function ui(browser, site) {
   check(await page.$("#site-search-results .search-chip"), "facet chips are shown");
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("ArrowDown");
-  const selected = await page.$eval("#site-search-results [aria-selected=true] a", (a) => a.href);
+  const selected = await page.$eval("#site-search-results [role=option][aria-selected=true]", (a) => a.href);
   await page.keyboard.press("Enter");
   await page.waitForURL(selected);
   await page.goto(site.url + "search/?q=" + encodeURIComponent("zzzqqq"));

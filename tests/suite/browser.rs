@@ -93,3 +93,16 @@ fn every_page_type_fits_a_phone_in_light_and_dark() {
     let dir = four_way_site();
     run_script("layout.mjs", &dir.path().join("public"), FOUR_WAY_PAGES);
 }
+
+#[test]
+fn pages_pass_an_accessibility_audit_in_light_and_dark() {
+    let dir = shipped_site();
+    build_ok(dir.path());
+    run_script("a11y.mjs", &dir.path().join("public"), SHIPPED_PAGES);
+}
+
+#[test]
+fn every_page_type_passes_an_accessibility_audit_in_light_and_dark() {
+    let dir = four_way_site();
+    run_script("a11y.mjs", &dir.path().join("public"), FOUR_WAY_PAGES);
+}
