@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the browser's search engine (scripts/search-wasm: tantivy and src/search/{query,schema,
-# manifest}.rs compiled to wasm32-unknown-unknown) into themes/default/static/search/, where it
+# Builds the browser's search engine (scripts/search-wasm: tantivy and src/search/{query,
+# exclusion,facets,schema,manifest,spelling}.rs compiled to wasm32-unknown-unknown) into themes/default/static/search/, where it
 # is committed, so that `cargo build` needs no WebAssembly toolchain.
 #
 #   bash scripts/build-wasm.sh           rebuild and write versus_search{,_all}.wasm and .br copies

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz the knowledge loader, the Markdown path and the search query path for a bounded time
-# each (libFuzzer through cargo-fuzz, on the nightly toolchain). Inputs that crash are copied
-# to tests/fixtures/fuzz/<target>/, where the test suite replays them.
+# each (libFuzzer through cargo-fuzz, on the nightly toolchain), with the dictionary in
+# fuzz/dictionaries/<target>.dict when there is one. Inputs that crash are copied to
+# tests/fixtures/fuzz/<target>/, where the test suite replays them.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     # default 60
 set -euo pipefail
@@ -18,8 +19,10 @@ for target in $TARGETS; do
     load_*) find tests/fixtures knowledge -name '*.toml' -size -64k -exec cp {} "$corpus/" \; 2>/dev/null || true ;;
   esac
   cp tests/fixtures/fuzz/"$target"/* "$corpus/" 2>/dev/null || true
+  dict=()
+  [ -f fuzz/dictionaries/"$target".dict ] && dict=(-dict=fuzz/dictionaries/"$target".dict)
   echo "== $target for ${SECONDS_PER_TARGET}s"
-  if ! cargo +nightly fuzz run "$target" "$corpus" -- -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536; then
+  if ! cargo +nightly fuzz run "$target" "$corpus" -- -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 "${dict[@]}"; then
     status=1
   fi
   for crash in fuzz/artifacts/"$target"/*; do

@@ -218,6 +218,8 @@ impl SourceFile {
             .get(line_index + 1)
             .map_or(self.text.len(), |&next| next - 1);
         let line_text = self.text[line_start..line_end].trim_end_matches('\r');
+        // A span that starts among the carriage returns ending a line points at its end.
+        let start = start.min(line_start + line_text.len());
         let column = self.text[line_start..start].chars().count() + 1;
         let end = floor_char_boundary(
             &self.text,
@@ -308,6 +310,15 @@ mod tests {
         let at = file.locate(7..8);
         assert_eq!((at.line, at.column), (2, 1));
         assert_eq!(at.line_text, "b = 2");
+    }
+
+    #[test]
+    fn locates_spans_inside_a_run_of_carriage_returns_at_the_line_end() {
+        let file = SourceFile::new("a.toml".into(), "[[q]]\r\r\r\nb = 2\n");
+        let at = file.locate(7..9);
+        assert_eq!((at.line, at.column), (1, 6));
+        assert_eq!(at.line_text, "[[q]]");
+        assert_eq!(at.highlight, 5..5);
     }
 
     #[test]

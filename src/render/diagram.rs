@@ -56,7 +56,7 @@ pub fn tree_svg(
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="tree-diagram" xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-labelledby="diagram-title"><title id="diagram-title">Decision tree: {} nodes</title>"#,
+        r#"<svg class="tree-diagram" xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" role="group" aria-labelledby="diagram-title"><title id="diagram-title">Decision tree: {} nodes</title>"#,
         tree.size
     );
     for edge in &edges {

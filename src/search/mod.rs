@@ -1,11 +1,12 @@
 //! Full-text search: the model as tantivy documents ([`documents`]), written at build time into
 //! `search/index/` as content-addressed chunks with a manifest ([`writer`], [`manifest`]), and
-//! one query path ([`query`], [`facets`], [`spelling`]) that the CLI, the browser (compiled to
-//! WebAssembly from the same files) and the HTTP server share. [`schema`], [`manifest`],
-//! [`query`], [`facets`] and [`spelling`] depend only on tantivy, serde, frostem and std,
-//! because the WebAssembly crate in `scripts/search-wasm/` includes them.
+//! one query path ([`query`], [`exclusion`], [`facets`], [`spelling`]) that the CLI, the browser
+//! (compiled to WebAssembly from the same files) and the HTTP server share. [`schema`],
+//! [`manifest`], [`query`], [`exclusion`], [`facets`] and [`spelling`] depend only on tantivy,
+//! serde, frostem and std, because the WebAssembly crate in `scripts/search-wasm/` includes them.
 
 pub mod documents;
+pub mod exclusion;
 pub mod facets;
 pub mod manifest;
 pub mod query;
@@ -305,6 +306,52 @@ mod tests {
         });
         let direct = query::search(&index(&docs), &request).expect("search");
         assert_eq!(results.expect("answered"), direct);
+    }
+
+    /// An excluded phrase whose words all occur, but never together or only in a later
+    /// document, once failed tantivy's assertions when asked about earlier documents.
+    #[test]
+    fn excludes_phrases_that_match_late_or_nowhere() {
+        let searcher = index(&[
+            fact("c", "serverless", "Pricing per request.", None),
+            fact("b", "serverless", "Pricing: run it or not.", None),
+            fact("a", "containers", "Pricing does not run while idle.", None),
+        ]);
+        let ids = |query: &str| -> Vec<String> {
+            let results = query::search(&searcher, &Request::new(query)).expect(query);
+            results.hits.into_iter().map(|h| h.id).collect()
+        };
+        assert_eq!(ids("pricing -\"run not\"").len(), 3);
+        let mut kept = ids("pricing -\"not run\"");
+        kept.sort();
+        assert_eq!(kept, ["limits/b", "limits/c"]);
+        assert_eq!(ids("pricing -\"not run\" -request"), ["limits/b"]);
+        let mut boosted = ids("(pricing -\"not run\")^2 OR zebra");
+        boosted.sort();
+        assert_eq!(boosted, ["limits/b", "limits/c"]);
+    }
+
+    /// `field:*` parses for any field name and fails only when it runs: that is the query's
+    /// fault, not the index's.
+    #[test]
+    fn refuses_field_wildcards_that_cannot_run_as_invalid_queries() {
+        let searcher = index(&[fact("a", "serverless", "Runs.", Some(900.0))]);
+        for (query, message) in [
+            ("ttitle:*", "unknown field `ttitle`"),
+            (
+                "title:*",
+                "`field:*` works only with subject, dimension and value",
+            ),
+        ] {
+            match query::search(&searcher, &Request::new(query)) {
+                Err(QueryError::Invalid(text)) => {
+                    assert!(text.contains(message), "{query}: {text}")
+                }
+                other => panic!("{query}: {other:?}"),
+            }
+        }
+        let exists = query::search(&searcher, &Request::new("value:*")).expect("value:*");
+        assert_eq!(exists.total, 1);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, Score, Searcher, TantivyDocument, Term};
 
+use super::exclusion;
 use super::facets::FacetCollector;
 use super::schema::Fields;
 use super::spelling::correct;
@@ -150,8 +151,27 @@ impl From<tantivy::TantivyError> for QueryError {
     }
 }
 
+/// Messages quote what was typed: on one line, with every character that could end the line,
+/// move a terminal's cursor or reorder the text around it (bidirectional controls) escaped.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut line = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        for c in word.chars() {
+            if c.is_control() || is_bidi_control(c) {
+                line.extend(c.escape_unicode());
+            } else {
+                line.push(c);
+            }
+        }
+    }
+    line
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks a query's size and nesting before tantivy's parser sees it.
@@ -249,7 +269,7 @@ fn parse(
     if all_words {
         parser.set_conjunction_by_default();
     }
-    parser.parse_query(text).map_err(parse_error)
+    exclusion::parse(&parser, text).map_err(parse_error)
 }
 
 fn parse_error(err: QueryParserError) -> QueryError {
@@ -257,15 +277,41 @@ fn parse_error(err: QueryParserError) -> QueryError {
         QueryParserError::AllButQueryForbidden => {
             "a query cannot only exclude words (`-word`); add a word to search for".to_string()
         }
-        QueryParserError::FieldDoesNotExist(field) => format!(
-            "unknown field `{field}`; use kind, id, subject, dimension, title, body, tags, key or value"
-        ),
+        QueryParserError::FieldDoesNotExist(field) => unknown_field(field),
         QueryParserError::SyntaxError(_) => {
             "syntax error; check quotes, parentheses and `field:value` pairs".to_string()
         }
         other => one_line(&other.to_string()),
     };
     QueryError::Invalid(message)
+}
+
+/// Longest piece of a query quoted in a message, in characters.
+const QUOTED_CHARS: usize = 40;
+
+fn unknown_field(field: &str) -> String {
+    let mut quoted: String = one_line(field).chars().take(QUOTED_CHARS).collect();
+    if field.chars().count() > QUOTED_CHARS {
+        quoted.push('…');
+    }
+    format!(
+        "unknown field `{quoted}`; use kind, id, subject, dimension, title, body, tags, key or value"
+    )
+}
+
+/// Some queries parse but fail only when they run (`field:*` checks the field then); those
+/// failures come from the query, not from the index.
+fn run_error(err: tantivy::TantivyError) -> QueryError {
+    match err {
+        tantivy::TantivyError::FieldNotFound(field) => QueryError::Invalid(unknown_field(&field)),
+        tantivy::TantivyError::SchemaError(message) if message.contains("not a fast field") => {
+            QueryError::Invalid(
+                "`field:*` works only with subject, dimension and value".to_string(),
+            )
+        }
+        tantivy::TantivyError::SchemaError(message) => QueryError::Invalid(one_line(&message)),
+        other => other.into(),
+    }
 }
 
 fn filtered(query: Box<dyn Query>, fields: &Fields, request: &Request) -> Box<dyn Query> {
@@ -310,11 +356,15 @@ fn collect(
     };
     // Counting every match needs no scores; the best hits then come from a second pass that
     // can skip blocks of documents that cannot make the top (block-max WAND).
-    let (total, facets) = searcher.search(query, &(Count, facets))?;
+    let (total, facets) = searcher
+        .search(query, &(Count, facets))
+        .map_err(run_error)?;
     let top = if limit == 0 || total == 0 {
         Vec::new()
     } else {
-        searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?
+        searcher
+            .search(query, &TopDocs::with_limit(limit).order_by_score())
+            .map_err(run_error)?
     };
     Ok(Outcome {
         total: total as u64,
@@ -329,7 +379,7 @@ fn hits(
     query: &dyn Query,
     top: &[(Score, DocAddress)],
 ) -> Result<Vec<Hit>, QueryError> {
-    let mut snippets = SnippetGenerator::create(searcher, query, fields.body)?;
+    let mut snippets = SnippetGenerator::create(searcher, query, fields.body).map_err(run_error)?;
     snippets.set_max_num_chars(EXCERPT_CHARS);
     top.iter()
         .map(|&(score, address)| {
@@ -457,6 +507,20 @@ mod tests {
             Ok("\"((((((((((((((((((\"")
         );
         assert_eq!(check_bounds(" (a OR b) "), Ok("(a OR b)"));
+    }
+
+    #[test]
+    fn quotes_typed_text_on_one_line_with_controls_escaped() {
+        assert_eq!(one_line(" a\n\tb  c "), "a b c");
+        assert_eq!(
+            one_line("\u{1b}[2J\0\u{202e}x"),
+            "\\u{1b}[2J\\u{0}\\u{202e}x"
+        );
+        let long = unknown_field(&"f".repeat(100));
+        assert!(
+            long.contains(&format!("`{}…`", "f".repeat(QUOTED_CHARS))),
+            "{long}"
+        );
     }
 
     #[test]

@@ -64,6 +64,24 @@ export async function launch() {
   });
 }
 
+/**
+ * Opens a page of the site as a reader meets it: `path` is relative to the site root and may
+ * end in `#type=WORDS` to type WORDS into the header search box and wait for its results. A
+ * search page with `?q=` waits for its results, the decision page for its wizard.
+ */
+export async function visit(page, site, path) {
+  const [address, typed] = path.split("#type=");
+  await page.goto(site.url + address);
+  if (typed !== undefined) {
+    await page.locator("#site-search-input").fill(decodeURIComponent(typed.replace(/\+/g, " ")));
+    await page.waitForSelector("#site-search-results .search-hit", { timeout: 20000 });
+  } else if (address.startsWith("search/?q=")) {
+    await page.waitForSelector("#search-page-results .search-hit", { timeout: 20000 });
+  } else if (address.startsWith("decide/")) {
+    await page.waitForSelector("#wizard:not([hidden]) button.answer");
+  }
+}
+
 /** Fails the test with a message. */
 export function check(condition, message) {
   if (!condition) {

@@ -1,7 +1,8 @@
 // Search in the browser, driven by tests/suite/search.rs:
 //   search.mjs SITE parity QUERIES.json OUT.json   run each request in the WebAssembly engine
 //                                                 (in its worker) and write the answers
-//   search.mjs SITE ui                            type in the header box and the search page
+//   search.mjs SITE ui                            type in the header box and the search page,
+//                                                 filter by facets, pick hits with the keyboard
 //   search.mjs SITE hostile                       refused queries never break the engine
 import { readFile, writeFile } from "node:fs/promises";
 import { check, run } from "./lib.mjs";
@@ -65,31 +66,107 @@ async function hostile(browser, site) {
   check(errors.length === 0, `page errors: ${errors}`);
 }
 
+/** The search page's visible state: the count it shows, the hits' titles, the chips. */
+function pageState(page) {
+  return page.evaluate(() => ({
+    status: document.querySelector("#search-page-results .search-status")?.textContent ?? "",
+    titles: [...document.querySelectorAll("#search-page-results .search-title")].map((n) => n.textContent),
+    chips: [...document.querySelectorAll("#search-page-results .search-chip")].map((c) => ({
+      label: c.firstChild.textContent.trim(), count: Number(c.querySelector(".count").textContent),
+      pressed: c.getAttribute("aria-pressed") === "true",
+    })),
+  }));
+}
+
+/** Waits until the search page shows something else than `before`, and returns it. */
+async function changed(page, before) {
+  await page.waitForFunction((before) => {
+    const status = document.querySelector("#search-page-results .search-status")?.textContent ?? "";
+    const titles = [...document.querySelectorAll("#search-page-results .search-title")].map((n) => n.textContent).join("|");
+    return status + titles !== before;
+  }, before.status + before.titles.join("|"), { timeout: 10000 })
+    .catch(() => check(false, `the results did not change from "${before.status}"`));
+  return pageState(page);
+}
+
 async function ui(browser, site) {
   const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
   const requests = [];
   page.on("request", (r) => requests.push(r.url()));
   await page.goto(site.url);
   check(!requests.some((u) => u.endsWith(".wasm") || u.includes("/search/index/")), "nothing loads before focus");
+
+  // The header box, with the keyboard only: / focuses it, the words typed are marked in the
+  // excerpts, arrows pick a result and Enter opens its page.
   await page.keyboard.press("/");
   check(await page.evaluate(() => document.activeElement?.id === "site-search-input"), "/ focuses the search box");
   await page.keyboard.type("15 minutes");
   await page.waitForSelector("#site-search-results .search-hit");
   const titles = await page.$$eval("#site-search-results .search-title", (n) => n.map((x) => x.textContent));
   check(titles.some((t) => t.startsWith("Serverless · Run duration")), `fact cards: ${titles}`);
-  check(await page.$("#site-search-results mark"), "matched words are highlighted");
+  const marked = await page.$$eval("#site-search-results mark", (n) => n.map((x) => x.textContent.toLowerCase()));
+  check(marked.length > 0 && marked.every((m) => m === "15" || m.startsWith("minute")), `highlighted: ${marked}`);
   check(await page.$("#site-search-results .search-chip"), "facet chips are shown");
+  check(await page.evaluate(() => document.activeElement?.id === "site-search-input"), "typing keeps the focus in the box");
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("ArrowDown");
-  const selected = await page.$eval("#site-search-results [aria-selected=true] a", (a) => a.href);
+  const selected = await page.$eval("#site-search-results [role=option][aria-selected=true]", (a) => ({
+    href: a.href, id: a.id, title: a.querySelector(".search-title").textContent,
+  }));
+  const active = await page.$eval("#site-search-input", (i) => i.getAttribute("aria-activedescendant"));
+  check(active === selected.id, `the box points screen readers at ${active}, not the selected ${selected.id}`);
   await page.keyboard.press("Enter");
-  await page.waitForURL(selected);
+  await page.waitForURL(selected.href, { timeout: 10000 })
+    .catch(() => check(false, `Enter on the selected "${selected.title}" did not open ${selected.href}`));
+  const heading = (await page.textContent("h1")).trim();
+  check(heading && heading !== "Page not found", `Enter on "${selected.title}" opened "${heading}"`);
+
+  // The search page: a facet narrows the hits and the counts, with Tab and Enter alone.
+  await page.goto(site.url + "search/?q=" + encodeURIComponent("scaling"));
+  await page.waitForSelector("#search-page-results .search-hit");
+  const all = await pageState(page);
+  const total = Number(all.status.split(" ")[0]);
+  check(total > 1 && all.titles.length === Math.min(total, 50), `scaling: ${all.status}, ${all.titles.length} hits`);
+  const subject = all.chips.find((c) => c.label === "containers");
+  check(subject && subject.count < total && !subject.pressed, `a containers chip with fewer hits: ${JSON.stringify(all.chips)}`);
+  await page.focus("#search-page-input");
+  const chipIndex = all.chips.indexOf(subject);
+  for (let i = 0; i <= chipIndex; i++) await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => document.activeElement?.textContent);
+  check(focused.startsWith("containers"), `Tab reached "${focused}", not the containers chip`);
+  await page.keyboard.press("Enter");
+  const narrowed = await changed(page, all);
+  check(narrowed.status === `${subject.count} result${subject.count === 1 ? "" : "s"}`, `after the containers chip: ${narrowed.status}, expected ${subject.count}`);
+  check(narrowed.chips.find((c) => c.label === "containers")?.pressed, "the chosen chip shows as pressed");
+  const facts = narrowed.titles.filter((t) => t.includes(" · "));
+  check(facts.length > 0 && facts.every((t) => t.split(" · ")[0].split(" & ").includes("Containers")),
+    `hits after filtering: ${narrowed.titles}`);
+  const dimension = narrowed.chips.find((c) => c.label.startsWith("in ") && c.count < subject.count);
+  check(dimension, `a dimension chip narrows further: ${JSON.stringify(narrowed.chips)}`);
+  await page.locator("#search-page-results .search-chip", { hasText: dimension.label }).click();
+  const both = await changed(page, narrowed);
+  check(both.status.startsWith(`${dimension.count} result`), `after "${dimension.label}": ${both.status}`);
+  await page.locator("#search-page-results .search-chip", { hasText: "containers" }).click();
+  const widened = await changed(page, both);
+  check(Number(widened.status.split(" ")[0]) > dimension.count, `unpressing containers keeps only "${dimension.label}": ${widened.status}`);
+  // Back in the box, the arrows reach a filtered hit and Enter opens it.
+  check(await page.evaluate(() => document.activeElement?.id === "search-page-input"), "a chip gives the focus back to the box");
+  await page.keyboard.press("ArrowDown");
+  const first = await page.$eval("#search-page-results [aria-selected=true]", (a) => a.href);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(first, { timeout: 10000 })
+    .catch(() => check(false, `Enter on a filtered hit did not open ${first}`));
+
   await page.goto(site.url + "search/?q=" + encodeURIComponent("zzzqqq"));
   await page.waitForSelector(".search-empty");
+  check((await page.textContent("[role=status]")) === "No results", "screen readers hear that nothing matched");
   await page.goto(site.url + "search/?q=" + encodeURIComponent("vendor lock-in"));
   await page.waitForSelector("#search-page-results .search-hit");
   await page.fill("#search-page-input", "pricing");
   await page.waitForFunction(() => new URL(location.href).searchParams.get("q") === "pricing");
+  check(errors.length === 0, `page errors: ${errors}`);
   const noScript = await browser.newContext({ javaScriptEnabled: false });
   const plain = await noScript.newPage();
   await plain.goto(site.url + "search/");

@@ -37,3 +37,8 @@ fn markdown_stays_safe_on_every_recorded_input() {
         versus::fuzzing::markdown(&String::from_utf8_lossy(data))
     });
 }
+
+#[test]
+fn search_answers_or_refuses_every_recorded_query() {
+    replay("search_query", versus::fuzzing::search_query_bytes);
+}

@@ -16,6 +16,8 @@
 // The shared files also hold what only the writer and the CLI use.
 #![allow(dead_code)]
 
+#[path = "../../../src/search/exclusion.rs"]
+mod exclusion;
 #[path = "../../../src/search/facets.rs"]
 mod facets;
 #[path = "../../../src/search/manifest.rs"]

@@ -56,8 +56,12 @@ class SearchBox {
     this.timer = 0;
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
-    input.setAttribute("aria-controls", panel.id);
+    input.setAttribute("aria-controls", `${panel.id}-list`);
     input.setAttribute("aria-expanded", "false");
+    // Says how many results there are, for screen readers; the panel's content changes too
+    // often to be a live region itself.
+    this.live = element("p", { class: "visually-hidden", role: "status" });
+    panel.after(this.live);
     input.addEventListener("focus", () => engine(), { once: true });
     input.addEventListener("input", () => this.schedule());
     input.addEventListener("keydown", (event) => this.key(event));
@@ -106,17 +110,18 @@ class SearchBox {
       parts.push(element("p", { class: "search-status" }, `No results for “${results.query}”. Showing results for `,
         element("strong", {}, results.did_you_mean), "."));
     }
+    const count = `${results.total} result${results.total === 1 ? "" : "s"}`;
+    this.live.textContent = results.total === 0 ? "No results" : count;
     if (results.total === 0) {
       parts.push(element("p", { class: "search-status search-empty" },
         `No results for “${results.query}”. Try fewer words, other words, or check the spelling.`));
       return this.show(parts, false);
     }
-    if (this.page) {
-      const count = `${results.total} result${results.total === 1 ? "" : "s"}`;
-      parts.push(element("p", { class: "search-status" }, count));
-    }
+    if (this.page) parts.push(element("p", { class: "search-status" }, count));
     parts.push(this.chips(results));
-    const list = element("div", { class: "search-groups" });
+    // A listbox holds only options and groups of options: each group's name is a presentational
+    // first item, as in the WAI-ARIA grouped listbox pattern.
+    const list = element("div", { id: `${this.panel.id}-list`, class: "search-groups", role: "listbox", "aria-label": "Results" });
     const groups = new Map();
     results.hits.forEach((hit) => {
       if (!groups.has(hit.kind)) groups.set(hit.kind, []);
@@ -124,9 +129,11 @@ class SearchBox {
     });
     let index = 0;
     for (const [kind, hits] of groups) {
-      const ul = element("ul", { role: "group", "aria-label": KINDS[kind] ?? kind });
+      const label = `${this.panel.id}-${kind}`;
+      const ul = element("ul", { role: "group", class: "search-group", "aria-labelledby": label },
+        element("li", { role: "presentation", id: label, class: "search-group-label" }, KINDS[kind] ?? kind));
       for (const hit of hits) ul.append(this.option(hit, index++));
-      list.append(element("section", { class: "search-group" }, element("h3", {}, KINDS[kind] ?? kind), ul));
+      list.append(ul);
     }
     parts.push(list);
     const more = results.total > results.hits.length;
@@ -138,7 +145,7 @@ class SearchBox {
   }
 
   chips(results) {
-    const bar = element("div", { class: "search-chips", "aria-label": "Filter results" });
+    const bar = element("div", { class: "search-chips", role: "group", "aria-label": "Filter results" });
     for (const facet of ["subject", "dimension"]) {
       const counts = Object.entries(results.facets[facet]).sort((a, b) => b[1] - a[1]).slice(0, 8);
       for (const [id, count] of counts) {
@@ -156,12 +163,15 @@ class SearchBox {
     return bar;
   }
 
+  /** A result: the link is the option itself, so that no control sits inside another. */
   option(hit, index) {
     const excerpt = element("span", { class: "search-excerpt" });
     excerpt.innerHTML = hit.excerpt_html; // escaped by the engine; only <mark> is markup
-    const link = element("a", { href: this.root + hit.url, tabindex: "-1" },
-      element("span", { class: "search-title" }, hit.title), excerpt);
-    return element("li", { role: "option", id: `${this.panel.id}-${index}`, class: `search-hit kind-${hit.kind}`, "aria-selected": "false" }, link);
+    const link = element("a", {
+      href: this.root + hit.url, tabindex: "-1", role: "option", id: `${this.panel.id}-${index}`,
+      class: `search-hit kind-${hit.kind}`, "aria-selected": "false",
+    }, element("span", { class: "search-title" }, hit.title), excerpt);
+    return element("li", { role: "presentation" }, link);
   }
 
   show(children, hasOptions) {
@@ -173,6 +183,7 @@ class SearchBox {
   }
 
   close() {
+    this.live.textContent = "";
     if (this.page) {
       this.panel.replaceChildren();
     } else {
@@ -206,7 +217,7 @@ class SearchBox {
       const option = this.options()[this.active];
       if (option) {
         event.preventDefault();
-        location.href = option.querySelector("a").href;
+        location.href = option.href;
       } else if (this.page) {
         event.preventDefault();
         clearTimeout(this.timer);
@@ -242,7 +253,7 @@ function start() {
     }
     return;
   }
-  const panel = element("div", { id: "site-search-results", class: "search-panel", role: "listbox", hidden: "" });
+  const panel = element("div", { id: "site-search-results", class: "search-panel", hidden: "" });
   header.append(panel);
   new SearchBox(header.querySelector("input"), panel, { root, limit: 8, page: false });
 }
