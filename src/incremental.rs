@@ -169,11 +169,7 @@ fn neighbours(knowledge: &Knowledge) -> Vec<BTreeSet<usize>> {
         for question in &dimension.questions {
             for answer in &question.answers {
                 for reference in &answer.because {
-                    let cited = knowledge
-                        .fact(&reference.value)
-                        .or_else(|| knowledge.fact_by_alias(&reference.value))
-                        .and_then(|fact| knowledge.fact_position(&fact.global_id()));
-                    if let Some(at) = cited {
+                    if let Some(at) = knowledge.resolve_fact(&reference.value) {
                         sets[d].insert(at.dimension);
                         sets[at.dimension].insert(d);
                     }

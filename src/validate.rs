@@ -65,9 +65,7 @@ fn check_because(knowledge: &Knowledge, dimension: &Dimension, diags: &mut Diagn
                 );
             }
             for reference in &answer.because {
-                if knowledge.fact(&reference.value).is_some()
-                    || knowledge.fact_by_alias(&reference.value).is_some()
-                {
+                if knowledge.resolve_fact(&reference.value).is_some() {
                     continue;
                 }
                 diags.push(dangling_because(knowledge, reference));

@@ -76,8 +76,8 @@ pub fn ranking_json(knowledge: &Knowledge, ranking: &[Candidate]) -> Vec<Value> 
 
 /// A `because` reference by its current id (a former id resolves to the fact it now names).
 pub fn canonical_fact_id(knowledge: &Knowledge, reference: &str) -> String {
-    knowledge
-        .fact(reference)
-        .or_else(|| knowledge.fact_by_alias(reference))
-        .map_or_else(|| reference.to_string(), |f| f.global_id())
+    knowledge.resolve_fact(reference).map_or_else(
+        || reference.to_string(),
+        |at| knowledge.fact_at(at).global_id(),
+    )
 }

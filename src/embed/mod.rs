@@ -162,11 +162,7 @@ fn resolve_fact(
             }
         }
     };
-    let at = k.fact_position(&global).or_else(|| {
-        k.fact_by_alias(&global)
-            .and_then(|f| k.fact_position(&f.global_id()))
-    });
-    let at = at.ok_or_else(|| {
+    let at = k.resolve_fact(&global).ok_or_else(|| {
         let ids: Vec<String> = k.facts().map(|(_, f)| f.global_id()).collect();
         unknown("fact", id, ids.iter().map(String::as_str))
     })?;

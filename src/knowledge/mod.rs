@@ -297,9 +297,13 @@ impl Knowledge {
         &self.dimensions[at.dimension].facts[at.fact]
     }
 
-    /// The fact a former id (`dimension/alias`) now names.
-    pub fn fact_by_alias(&self, global_id: &str) -> Option<&Fact> {
-        self.alias_index.get(global_id).map(|at| self.fact_at(*at))
+    /// Where a reference points: a fact's current global id, or a former one
+    /// (`dimension/alias`).
+    pub fn resolve_fact(&self, global_id: &str) -> Option<FactIndex> {
+        self.fact_index
+            .get(global_id)
+            .or_else(|| self.alias_index.get(global_id))
+            .copied()
     }
 
     /// Every fact, in display order, with its location.

@@ -91,12 +91,7 @@ impl Related {
             for (q, question) in dimension.questions.iter().enumerate() {
                 for (a, answer) in question.answers.iter().enumerate() {
                     for reference in &answer.because {
-                        let cited = knowledge
-                            .fact(&reference.value)
-                            .or_else(|| knowledge.fact_by_alias(&reference.value));
-                        if let Some(at) =
-                            cited.and_then(|fact| knowledge.fact_position(&fact.global_id()))
-                        {
+                        if let Some(at) = knowledge.resolve_fact(&reference.value) {
                             cited_by.entry(at).or_default().push(Citation {
                                 dimension: d,
                                 question: q,

@@ -234,9 +234,7 @@ fn json_export_of_the_shipped_knowledge_loads_back_equal() {
     );
     assert_eq!(loaded.fact_count(), original.fact_count());
     assert!(
-        loaded
-            .fact_by_alias("run-duration/lambda-timeout")
-            .is_some(),
+        loaded.resolve_fact("run-duration/lambda-timeout").is_some(),
         "look-ups work on loaded knowledge"
     );
 }
