@@ -303,7 +303,7 @@ pub fn build(
     let memory = match sink {
         Sink::Disk(disk) => {
             timings.write = disk.write_time();
-            let paths = disk.written();
+            let paths = disk.take_written();
             written = paths.len();
             let outcome = plan.finish(paths);
             previous_output = disk.commit(&outcome.manifest, &outcome.stale)?;

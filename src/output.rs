@@ -71,6 +71,15 @@ impl Sink {
     }
 }
 
+impl Sink {
+    /// True when compressed copies of large files are worth making: a static host serves them
+    /// as they are, while the dev server compresses its responses itself and `check` keeps
+    /// nothing.
+    pub fn wants_precompressed(&self) -> bool {
+        matches!(self, Sink::Disk(_))
+    }
+}
+
 /// Writes one file so that readers see either its old content or the complete new one: the
 /// bytes go to a hidden file beside it, which is then renamed over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
@@ -243,17 +252,14 @@ impl DiskSink {
         std::time::Duration::from_nanos(self.write_nanos.load(Ordering::Relaxed))
     }
 
-    /// True when this build updates the cache's copy of an older output.
-    pub fn is_incremental(&self) -> bool {
-        self.updating
-    }
-
-    /// The files written so far, relative to the output root.
-    pub fn written(&self) -> Vec<String> {
-        self.written
-            .lock()
-            .expect("no writer panics while holding the lock")
-            .clone()
+    /// The files written so far, relative to the output root; taken, for the manifest.
+    pub fn take_written(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .written
+                .lock()
+                .expect("no writer panics while holding the lock"),
+        )
     }
 
     /// Finishes the folder (removes `stale` files, records `manifest` as what it holds), swaps
@@ -549,7 +555,7 @@ mod tests {
         std::fs::create_dir(&output).expect("mkdir");
         std::fs::write(output.join("old.html"), "old").expect("write");
         let (disk, held) = DiskSink::begin(&output, true).expect("begin");
-        assert!(held.is_none() && !disk.is_incremental());
+        assert!(held.is_none());
         let sink = Sink::Disk(disk);
         sink.write("a/index.html", b"new").expect("write");
         let Sink::Disk(disk) = sink else {
@@ -581,7 +587,6 @@ mod tests {
         stale: &[&str],
     ) -> (Option<Manifest>, Option<PathBuf>) {
         let (disk, held) = DiskSink::begin(output, true).expect("begin");
-        assert_eq!(disk.is_incremental(), held.is_some());
         let sink = Sink::Disk(disk);
         for file in files {
             sink.write(file, file.as_bytes()).expect("write");
@@ -593,7 +598,7 @@ mod tests {
             crate::incremental::Fingerprints::of_scopes(&[("site", "1")]),
             held.clone(),
         );
-        let outcome = plan.finish(disk.written());
+        let outcome = plan.finish(disk.take_written());
         let stale: Vec<String> = stale.iter().map(|s| s.to_string()).collect();
         let leftover = disk.commit(&outcome.manifest, &stale).expect("commit");
         (held, leftover)

@@ -70,8 +70,7 @@ pub fn write_index(
         })
         .filter(|(path, _)| written.insert(*path))
         .collect();
-    // The dev server compresses its responses itself; static hosts get brotli copies to serve.
-    let precompress = !matches!(sink, Sink::Memory(_));
+    let precompress = sink.wants_precompressed();
     chunks.par_iter().try_for_each(|(path, data)| {
         sink.write(&format!("{INDEX_DIR}/{path}"), data)?;
         if let Some(compressed) = precompress.then(|| brotli(data)).flatten() {

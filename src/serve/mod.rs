@@ -201,6 +201,12 @@ mod tests {
         copy_tree(&repo.join("knowledge"), &dir.path().join("knowledge"));
         let first = build_in_memory(dir.path(), None);
         let serving = first.site.expect("the shipped site builds");
+        assert!(
+            !serving
+                .paths()
+                .any(|path| path.starts_with("search/index/") && path.ends_with(".br")),
+            "the dev server compresses index chunks as it serves them"
+        );
         let fact = dir.path().join("knowledge/dimensions/run-duration.toml");
         let text = std::fs::read_to_string(&fact).expect("read");
         std::fs::write(
