@@ -35,28 +35,25 @@ pub enum Scope {
 impl Scope {
     /// The scope an output file belongs to, from where it lives (see `embed::paths`).
     pub fn of_path(path: &str) -> Scope {
-        let mut parts = path.split('/');
-        let first = parts.next().unwrap_or_default();
-        let second = parts.next();
-        let dimension = |folder: Option<&str>, name: Option<&str>| match (folder, name) {
-            (Some("facts"), Some(dimension)) => Scope::Dimension(dimension.to_string()),
-            (Some("dimensions"), Some(file)) => Scope::Dimension(
-                file.strip_suffix(".html")
-                    .or_else(|| file.strip_suffix(".json"))
-                    .unwrap_or(file)
-                    .to_string(),
-            ),
-            _ => Scope::Site,
-        };
-        match first {
-            "static" => Scope::Static,
-            "facts" | "dimensions" => match second {
-                Some(id) if !id.is_empty() && id != "index.html" => {
+        if path.starts_with("static/") {
+            return Scope::Static;
+        }
+        // Embeds, API and oEmbed files mirror the page layout under their own folder.
+        let inner = ["embed/", "api/", "oembed/"]
+            .iter()
+            .find_map(|folder| path.strip_prefix(folder))
+            .unwrap_or(path);
+        let mut parts = inner.split('/');
+        match (parts.next(), parts.next()) {
+            (Some("facts" | "dimensions"), Some(name)) => {
+                // `pricing`, `pricing.html` or `pricing.json`: ids are slugs, without dots.
+                let id = name.split_once('.').map_or(name, |(id, _)| id);
+                if id.is_empty() {
+                    Scope::Site
+                } else {
                     Scope::Dimension(id.to_string())
                 }
-                _ => Scope::Site,
-            },
-            "embed" | "api" | "oembed" => dimension(second, parts.next()),
+            }
             _ => Scope::Site,
         }
     }
