@@ -145,8 +145,8 @@ impl Fingerprints {
 
 impl Fingerprints {
     /// Fingerprints given directly, for tests of what consumes them.
-    #[doc(hidden)]
-    pub fn of_scopes(pairs: &[(&str, &str)]) -> Self {
+    #[cfg(test)]
+    pub(crate) fn of_scopes(pairs: &[(&str, &str)]) -> Self {
         Self {
             scopes: pairs
                 .iter()
