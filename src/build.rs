@@ -173,10 +173,34 @@ pub enum Target {
     /// The output folder (site.toml's `output_dir` under the root unless overridden). Unless
     /// `clean`, the build rewrites only what changed, in the cache's copy of an older output.
     Disk { clean: bool },
-    /// Memory; given the manifest of the files the caller holds, only what changed is made.
-    Memory(Option<Manifest>),
+    /// Memory; given the manifest of the files the caller holds, only what changed is made,
+    /// and only the `parts` asked for.
+    Memory {
+        held: Option<Manifest>,
+        parts: Parts,
+    },
     /// Nowhere: for `versus check`, which renders every page to find template errors.
     Discard,
+}
+
+/// Which parts of the site a build into memory makes; the others stay as the caller holds
+/// them. The dev server makes the pages of an edit first and reloads them, then the search
+/// index, which takes longest on large sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    All,
+    AllButSearch,
+    OnlySearch,
+}
+
+impl Parts {
+    fn leaves(self, scope: &Scope) -> bool {
+        match self {
+            Parts::All => false,
+            Parts::AllButSearch => *scope == Scope::Search,
+            Parts::OnlySearch => *scope != Scope::Search,
+        }
+    }
 }
 
 /// What a build into memory made: the files written, the files of the previous build that no
@@ -221,15 +245,15 @@ pub fn build(
         &loaded.theme,
         loaded.tree.is_some(),
     );
-    let (sink, held) = match target {
+    let (sink, held, parts) = match target {
         Target::Disk { clean } => {
             let (disk, held) = DiskSink::begin(&output, !clean)?;
-            (Sink::Disk(disk), held)
+            (Sink::Disk(disk), held, Parts::All)
         }
-        Target::Memory(held) => (Sink::Memory(MemorySink::default()), held),
-        Target::Discard => (Sink::Discard, None),
+        Target::Memory { held, parts } => (Sink::Memory(MemorySink::default()), held, parts),
+        Target::Discard => (Sink::Discard, None, Parts::All),
     };
-    let plan = Plan::new(fingerprints, held);
+    let plan = Plan::new(fingerprints, held).leaving(|scope| parts.leaves(scope));
     let needs = |path: &str| plan.needs(&Scope::of_path(path));
     timings.plan = started.elapsed();
     let text = RenderedText::new(&loaded.knowledge);
@@ -289,7 +313,7 @@ pub fn build(
         },
         || -> Result<Duration, BuildError> {
             let started = Instant::now();
-            if loaded.config.search_enabled && site_wide {
+            if loaded.config.search_enabled && plan.needs(&Scope::Search) {
                 search::write_index(&loaded.knowledge, &text, &loaded.config.language, &sink)?;
             }
             Ok(started.elapsed())

@@ -7,6 +7,9 @@
 //! its file changes, or in the file of a dimension whose questions cite its facts (or whose
 //! facts its questions cite); the whole-site pages, API files and search index whenever any
 //! knowledge changes; everything when site.toml, the theme or the subjects change.
+//!
+//! A build may also make only some scopes and leave the others as the folder holds them
+//! ([`Plan::leaving`]): the dev server publishes the pages of an edit before its search index.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -18,14 +21,16 @@ use crate::knowledge::Knowledge;
 use crate::theme::Theme;
 
 /// Bumped whenever the meaning of a fingerprint or the layout of the manifest changes.
-const MANIFEST_FORMAT: u32 = 1;
+const MANIFEST_FORMAT: u32 = 2;
 
 /// A part of the output that is made from the same inputs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
     /// Pages and files made from the whole knowledge base (overview, subjects, compare pages,
-    /// sitemap, whole-site API files, the search index).
+    /// sitemap, whole-site API files).
     Site,
+    /// The search index (`search/index/`), made from the whole knowledge base.
+    Search,
     /// The theme's static files.
     Static,
     /// One dimension's page, its facts' pages, embeds, redirects, API and oEmbed files.
@@ -37,6 +42,9 @@ impl Scope {
     pub fn of_path(path: &str) -> Scope {
         if path.starts_with("static/") {
             return Scope::Static;
+        }
+        if path.starts_with("search/index/") {
+            return Scope::Search;
         }
         // Embeds, API and oEmbed files mirror the page layout under their own folder.
         let inner = ["embed/", "api/", "oembed/"]
@@ -58,11 +66,24 @@ impl Scope {
         }
     }
 
+    /// The scope a manifest name stands for.
+    fn from_key(key: &str) -> Scope {
+        match key {
+            "static" => Scope::Static,
+            "search" => Scope::Search,
+            _ => match key.strip_prefix("dimension:") {
+                Some(id) => Scope::Dimension(id.to_string()),
+                None => Scope::Site,
+            },
+        }
+    }
+
     /// The scope's name in a manifest.
     fn key(&self) -> String {
         match self {
             Scope::Site => "site".to_string(),
             Scope::Static => "static".to_string(),
+            Scope::Search => "search".to_string(),
             Scope::Dimension(id) => format!("dimension:{id}"),
         }
     }
@@ -127,7 +148,9 @@ impl Fingerprints {
         let mut site = Sha256::new();
         site.update(site_wide);
         texts.iter().for_each(|text| site.update(text));
-        scopes.insert(Scope::Site.key(), hex(&site.finalize()));
+        let site = hex(&site.finalize());
+        scopes.insert(Scope::Search.key(), site.clone());
+        scopes.insert(Scope::Site.key(), site);
         scopes.insert(Scope::Static.key(), hex(&site_wide));
         for (d, neighbours) in neighbours(knowledge).into_iter().enumerate() {
             let mut hasher = Sha256::new();
@@ -227,6 +250,8 @@ pub struct Plan {
     fingerprints: Fingerprints,
     /// What the target folder holds; `None` for an empty folder (a full build).
     previous: Option<Manifest>,
+    /// Scopes this build leaves as the folder holds them, whatever their fingerprints say.
+    left: BTreeSet<String>,
 }
 
 /// The outcome of a build for the folder it wrote: what it now holds, and the files it held
@@ -242,7 +267,22 @@ impl Plan {
         Self {
             fingerprints,
             previous,
+            left: BTreeSet::new(),
         }
+    }
+
+    /// The same plan, leaving the scopes for which `leave` is true as the folder holds them:
+    /// not made, their files neither rewritten nor stale, their manifest entries carried over
+    /// (a later build makes them).
+    pub fn leaving(mut self, leave: impl Fn(&Scope) -> bool) -> Self {
+        self.left = self
+            .fingerprints
+            .scopes
+            .keys()
+            .filter(|key| leave(&Scope::from_key(key)))
+            .cloned()
+            .collect();
+        self
     }
 
     /// True when the build writes every file.
@@ -253,6 +293,9 @@ impl Plan {
     /// True when the scope's files must be made: they are missing or made from other inputs.
     pub fn needs(&self, scope: &Scope) -> bool {
         let key = scope.key();
+        if self.left.contains(&key) {
+            return false;
+        }
         let Some(previous) = &self.previous else {
             return true;
         };
@@ -284,6 +327,12 @@ impl Plan {
         for (key, fingerprint) in &self.fingerprints.scopes {
             let written = by_scope.remove(key).unwrap_or_default();
             let held = previous.scopes.get(key);
+            if self.left.contains(key) {
+                if let Some(held) = held {
+                    manifest.scopes.insert(key.clone(), held.clone());
+                }
+                continue;
+            }
             let remade = held.is_none_or(|held| held.fingerprint != *fingerprint);
             let files = if remade {
                 if let Some(held) = held {
@@ -338,7 +387,8 @@ mod tests {
             ("404.html", Scope::Site),
             ("sitemap.xml", Scope::Site),
             ("search/index.html", Scope::Site),
-            ("search/index/0123.bin", Scope::Site),
+            ("search/index/0123.bin", Scope::Search),
+            ("search/index/manifest.json", Scope::Search),
             ("subjects/serverless/index.html", Scope::Site),
             ("compare/a-vs-b/index.html", Scope::Site),
             ("api/knowledge.json", Scope::Site),
@@ -403,6 +453,25 @@ mod tests {
         assert!(!third.needs(&dim("a")));
         let removed = third.finish(["index.html".to_string()]);
         assert_eq!(removed.stale, vec!["facts/b/z/index.html".to_string()]);
+    }
+
+    #[test]
+    fn a_plan_leaving_a_scope_neither_makes_nor_removes_it_and_a_later_plan_does() {
+        let first = Plan::new(fingerprints(&[("site", "1"), ("search", "1")]), None);
+        let built = first.finish(["index.html", "search/index/a.bin"].map(String::from));
+        let fresh = || fingerprints(&[("site", "2"), ("search", "2")]);
+        let pages = Plan::new(fresh(), Some(built.manifest)).leaving(|s| *s == Scope::Search);
+        assert!(pages.needs(&Scope::Site) && !pages.needs(&Scope::Search));
+        let pages = pages.finish(["index.html".to_string()]);
+        assert!(pages.stale.is_empty(), "{:?}", pages.stale);
+        let held: BTreeSet<&str> = pages.manifest.files().collect();
+        assert_eq!(held, BTreeSet::from(["index.html", "search/index/a.bin"]));
+        let search = Plan::new(fresh(), Some(pages.manifest)).leaving(|s| *s != Scope::Search);
+        assert!(search.needs(&Scope::Search) && !search.needs(&Scope::Site));
+        let search = search.finish(["search/index/b.bin".to_string()]);
+        assert_eq!(search.stale, ["search/index/a.bin"]);
+        let after = Plan::new(fresh(), Some(search.manifest));
+        assert!(!after.needs(&Scope::Site) && !after.needs(&Scope::Search));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 // Time from saving a knowledge file to the reloaded page in the browser, on a running
 // `versus serve`, and to the server's reload event (the rebuild, without the browser's own
-// reload). Arguments: base URL, the dimension file to edit, a page that shows the edited
+// reload), and, as a baseline in the same run, the browser reloading the unchanged page.
+// Arguments: base URL, the dimension file to edit, a page that shows the edited
 // text, the text to replace, and how many edits to time (default 10).
 import { readFile, writeFile } from "node:fs/promises";
 import { launch } from "../../tests/browser/lib.mjs";
@@ -11,6 +12,7 @@ const original = await readFile(file, "utf8");
 if (!original.includes(needle)) throw new Error(`${file} does not contain ${needle}`);
 const times = [];
 const events = [];
+const baseline = [];
 try {
   // A second tab listens to the server's events from a page that does not reload itself.
   const listener = await browser.newPage();
@@ -22,6 +24,13 @@ try {
   });
   const page = await browser.newPage();
   await page.goto(base + path);
+  // The baseline: the browser reloading the same page with nothing changed, in the same run.
+  for (let i = 0; i < Number(runs); i++) {
+    await page.waitForFunction(() => document.documentElement.dataset.versusLive === "connected", null, { timeout: 60000 });
+    const started = performance.now();
+    await page.reload({ waitUntil: "load" });
+    baseline.push(performance.now() - started);
+  }
   for (let i = 0; i < Number(runs); i++) {
     await page.waitForFunction(() => document.documentElement.dataset.versusLive === "connected", null, { timeout: 60000 });
     const token = `zq${i}x${Date.now()}zq`;
@@ -50,4 +59,6 @@ console.log(JSON.stringify({
   reloaded_page_min_ms: Math.round(Math.min(...times)),
   reloaded_page_max_ms: Math.round(Math.max(...times)),
   reload_event_median_ms: median(events),
+  browser_reload_alone_median_ms: median(baseline),
+  reloaded_page_minus_browser_reload_ms: median(times) - median(baseline),
 }));

@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
-use crate::build::{self, LoadOptions, Target};
+use crate::build::{self, LoadOptions, Loaded, Parts, Target};
+use crate::diag::Diagnostic;
 use http::{AllowedHosts, AppState, LiveEvent};
 use live::BuildStatus;
 use site::Site;
@@ -39,54 +40,69 @@ pub struct Rebuilt {
     pub written: usize,
 }
 
-/// Builds the site at `root` into memory; given the site being served, only what changed since
-/// it was built is made again, and the rest is shared with it.
+/// Builds the whole site at `root` into memory; given the site being served, only what
+/// changed since it was built is made again, and the rest is shared with it.
 pub fn build_in_memory(root: &Path, previous: Option<&Site>) -> Rebuilt {
     let started = Instant::now();
+    match load(root) {
+        Ok(loaded) => make(&loaded, previous, Parts::All, started),
+        Err(diagnostics) => Rebuilt::failed(&diagnostics, started),
+    }
+}
+
+/// Reads and checks the site; the diagnostics sorted for the overlay when it is broken.
+pub fn load(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    build::load(root, &LoadOptions::default()).map_err(|d| d.sorted())
+}
+
+/// Makes `parts` of a loaded site over the site being served (`previous`), sharing the files
+/// that did not change with it. `started` is when the rebuild began, for its time.
+pub fn make(loaded: &Loaded, previous: Option<&Site>, parts: Parts, started: Instant) -> Rebuilt {
     let held = previous.and_then(|site| site.manifest.clone());
-    let result = build::load(root, &LoadOptions::default())
-        .map_err(|d| d.sorted())
-        .and_then(|loaded| {
-            let warnings = loaded.warnings.warning_count();
-            match build::build(&loaded, Target::Memory(held), &|_, _| {}) {
-                Ok(built) => Ok((built.memory.unwrap_or_default(), built.full, warnings)),
-                Err(build::BuildError::Render(crate::render::RenderError::Template(diag))) => {
-                    Err(vec![*diag])
-                }
-                Err(other) => Err(vec![crate::diag::Diagnostic::error(
-                    None,
-                    other.to_string(),
-                )]),
-            }
-        });
-    let millis = started.elapsed().as_millis();
-    match result {
-        Ok((made, full, warnings)) => Rebuilt {
-            written: made.files.len(),
-            site: Some(match previous {
-                Some(previous) if !full => {
-                    let mut site = previous.clone();
-                    site.update(made.files, &made.removed);
-                    site.manifest = Some(made.manifest);
-                    site
-                }
-                _ => {
-                    let mut site = Site::new(made.files);
-                    site.manifest = Some(made.manifest);
-                    site
-                }
-            }),
-            status: BuildStatus::Ok,
-            warnings,
-            millis,
-        },
-        Err(diagnostics) => Rebuilt {
+    let warnings = loaded.warnings.warning_count();
+    let result = match build::build(loaded, Target::Memory { held, parts }, &|_, _| {}) {
+        Ok(built) => Ok((built.memory.unwrap_or_default(), built.full)),
+        Err(build::BuildError::Render(crate::render::RenderError::Template(diag))) => {
+            Err(vec![*diag])
+        }
+        Err(other) => Err(vec![Diagnostic::error(None, other.to_string())]),
+    };
+    let (made, full) = match result {
+        Ok(made) => made,
+        Err(diagnostics) => return Rebuilt::failed(&diagnostics, started),
+    };
+    let written = made.files.len();
+    let site = match previous {
+        Some(previous) if !full => {
+            let mut site = previous.clone();
+            site.update(made.files, &made.removed);
+            site.manifest = Some(made.manifest);
+            site
+        }
+        _ => {
+            let mut site = Site::new(made.files);
+            site.manifest = Some(made.manifest);
+            site
+        }
+    };
+    Rebuilt {
+        site: Some(site),
+        status: BuildStatus::Ok,
+        warnings,
+        millis: started.elapsed().as_millis(),
+        written,
+    }
+}
+
+impl Rebuilt {
+    fn failed(diagnostics: &[Diagnostic], started: Instant) -> Self {
+        Rebuilt {
             site: None,
-            status: BuildStatus::failed(&diagnostics),
+            status: BuildStatus::failed(diagnostics),
             warnings: 0,
-            millis,
+            millis: started.elapsed().as_millis(),
             written: 0,
-        },
+        }
     }
 }
 
@@ -97,22 +113,7 @@ pub fn publish(state: &AppState, rebuilt: Rebuilt) {
         BuildStatus::Failed { text } => LiveEvent::Failed(text.clone()),
     };
     if let Some(site) = rebuilt.site {
-        let site = Arc::new(site);
-        let files = Arc::clone(&site);
-        let index = crate::search::SearchIndex::open_in(move |name| {
-            files
-                .get(&format!("{}/{name}", crate::search::manifest::INDEX_DIR))
-                .map(|file| file.bytes.clone())
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, name.to_string()))
-        });
-        *state
-            .search
-            .write()
-            .expect("no panic while holding the search lock") = index.ok();
-        *state
-            .site
-            .write()
-            .expect("no panic while holding the site lock") = site;
+        install(state, site);
     }
     {
         let mut status = state
@@ -122,6 +123,27 @@ pub fn publish(state: &AppState, rebuilt: Rebuilt) {
         *status = (status.0 + 1, rebuilt.status);
     }
     let _ = state.events.send(event);
+}
+
+/// Serves a new site and its search index from now on; open pages are not told (a new search
+/// index alone changes no page).
+pub fn install(state: &AppState, site: Site) {
+    let site = Arc::new(site);
+    let files = Arc::clone(&site);
+    let index = crate::search::SearchIndex::open_in(move |name| {
+        files
+            .get(&format!("{}/{name}", crate::search::manifest::INDEX_DIR))
+            .map(|file| file.bytes.clone())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, name.to_string()))
+    });
+    *state
+        .search
+        .write()
+        .expect("no panic while holding the search lock") = index.ok();
+    *state
+        .site
+        .write()
+        .expect("no panic while holding the site lock") = site;
 }
 
 /// Serves until Ctrl-C; `ready` receives the address once the server listens.
@@ -193,12 +215,71 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn a_rebuild_remakes_only_what_an_edit_reaches_and_serves_what_a_full_build_would() {
+    fn shipped_site() -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         std::fs::copy(repo.join("site.toml"), dir.path().join("site.toml")).expect("copy");
         copy_tree(&repo.join("knowledge"), &dir.path().join("knowledge"));
+        dir
+    }
+
+    fn search_ids(site: &Site, query: &str) -> Vec<String> {
+        let files = site.clone();
+        let index = crate::search::SearchIndex::open_in(move |name| {
+            files
+                .get(&format!("{}/{name}", crate::search::manifest::INDEX_DIR))
+                .map(|file| file.bytes.clone())
+                .ok_or_else(|| std::io::Error::other(name.to_string()))
+        })
+        .expect("every file of the served index is there");
+        let results = crate::search::query(&index, &crate::search::Request::new(query))
+            .expect("the query runs");
+        assert!(results.did_you_mean.is_none(), "{query}: {results:?}");
+        results.hits.into_iter().map(|hit| hit.id).collect()
+    }
+
+    #[test]
+    fn pages_come_first_with_the_old_index_whole_then_the_index_and_together_equal_a_full_build() {
+        let dir = shipped_site();
+        let serving = build_in_memory(dir.path(), None).site.expect("builds");
+        let fact = dir.path().join("knowledge/dimensions/run-duration.toml");
+        let text = std::fs::read_to_string(&fact).expect("read");
+        std::fs::write(
+            &fact,
+            text.replacen("at most **15 minutes**", "at most **zyxwords**", 1),
+        )
+        .expect("write");
+        let loaded = load(dir.path()).expect("the edited site loads");
+        let pages = make(&loaded, Some(&serving), Parts::AllButSearch, Instant::now());
+        let pages = pages.site.expect("pages build");
+        let page = pages
+            .get("facts/run-duration/max-runtime/index.html")
+            .expect("page");
+        assert!(String::from_utf8_lossy(&page.bytes).contains("zyxwords"));
+        assert!(
+            search_ids(&pages, "zyxwords").is_empty(),
+            "the old index is still served"
+        );
+        assert_eq!(
+            search_ids(&pages, "15 minutes"),
+            search_ids(&serving, "15 minutes")
+        );
+        let index = make(&loaded, Some(&pages), Parts::OnlySearch, Instant::now());
+        assert!(index.written > 0);
+        let site = index.site.expect("the index builds");
+        assert_eq!(search_ids(&site, "zyxwords"), ["run-duration/max-runtime"]);
+        let full = build_in_memory(dir.path(), None).site.expect("builds");
+        assert!(
+            contents(&site) == contents(&full),
+            "pages then index differ from a full build"
+        );
+        let again = make(&loaded, Some(&site), Parts::OnlySearch, Instant::now());
+        assert_eq!(again.written, 0, "an index already made is not made again");
+    }
+
+    #[test]
+    fn a_rebuild_remakes_only_what_an_edit_reaches_and_serves_what_a_full_build_would() {
+        let dir = shipped_site();
         let first = build_in_memory(dir.path(), None);
         let serving = first.site.expect("the shipped site builds");
         assert!(

@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::http::AppState;
-use super::{build_in_memory, publish};
+use super::{Rebuilt, install, load, make, publish};
+use crate::build::Parts;
 use crate::config::SiteConfig;
 
 /// How long the sources must be quiet before a rebuild starts.
@@ -123,22 +124,58 @@ fn rebuild_loop(
                 watched,
             );
         }
-        let serving = Arc::clone(
-            &state
-                .site
-                .read()
-                .expect("no panic while holding the site lock"),
-        );
-        let rebuilt = build_in_memory(root, Some(&serving));
-        match &rebuilt.status {
-            super::live::BuildStatus::Ok => eprintln!(
-                "Rebuilt in {} ms ({} files made); {} warnings",
-                rebuilt.millis, rebuilt.written, rebuilt.warnings
-            ),
-            super::live::BuildStatus::Failed { text } => {
-                eprintln!("Build failed; still serving the last good site:\n{text}")
+        rebuild(root, state);
+    }
+}
+
+/// Rebuilds after an edit: the pages first, published and reloaded as soon as they are made,
+/// then the search index, which on a large site takes longer than the pages.
+fn rebuild(root: &Path, state: &AppState) {
+    let started = Instant::now();
+    let loaded = match load(root) {
+        Ok(loaded) => loaded,
+        Err(diagnostics) => {
+            return report_and_publish(state, Rebuilt::failed(&diagnostics, started));
+        }
+    };
+    let pages = make(&loaded, Some(&serving(state)), Parts::AllButSearch, started);
+    let made = pages.site.is_some();
+    report_and_publish(state, pages);
+    if !made {
+        return;
+    }
+    let started = Instant::now();
+    let index = make(&loaded, Some(&serving(state)), Parts::OnlySearch, started);
+    let written = index.written;
+    match index.site {
+        Some(site) => {
+            install(state, site);
+            if written > 0 {
+                eprintln!("Search index rebuilt in {} ms", index.millis);
             }
         }
-        publish(state, rebuilt);
+        None => report_and_publish(state, index),
     }
+}
+
+fn serving(state: &AppState) -> Arc<super::Site> {
+    Arc::clone(
+        &state
+            .site
+            .read()
+            .expect("no panic while holding the site lock"),
+    )
+}
+
+fn report_and_publish(state: &AppState, rebuilt: Rebuilt) {
+    match &rebuilt.status {
+        super::live::BuildStatus::Ok => eprintln!(
+            "Rebuilt in {} ms ({} files made); {} warnings",
+            rebuilt.millis, rebuilt.written, rebuilt.warnings
+        ),
+        super::live::BuildStatus::Failed { text } => {
+            eprintln!("Build failed; still serving the last good site:\n{text}")
+        }
+    }
+    publish(state, rebuilt);
 }

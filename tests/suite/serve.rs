@@ -259,6 +259,10 @@ fn rebuilds_on_edit_and_keeps_the_last_good_site_while_broken() {
     server.wait_for("/facts/pricing/pay-per-use/", |page| {
         page.contains("You pay per invocation")
     });
+    // The search index follows the pages.
+    server.wait_for("/api/search?q=invocation", |body| {
+        body.contains("\"pricing/pay-per-use\"")
+    });
     std::fs::write(
         &file,
         original.replace("title = \"Pricing\"", "title = \"Pricing\"\nstatment = 1"),
