@@ -1,4 +1,5 @@
-// Time from saving a knowledge file to the reloaded page in the browser, on a running
+// Time from saving a knowledge file to the page showing it in the browser (a new <main>
+// swapped in, or a reload when more than <main> changed), on a running
 // `versus serve`, and to the server's reload event (the rebuild, without the browser's own
 // reload), and, as a baseline in the same run, the browser reloading the unchanged page.
 // Arguments: base URL, the dimension file to edit, a page that shows the edited
@@ -35,16 +36,15 @@ try {
     await page.waitForFunction(() => document.documentElement.dataset.versusLive === "connected", null, { timeout: 60000 });
     const token = `zq${i}x${Date.now()}zq`;
     const marker = `${needle} ${token}`;
-    const loaded = page.waitForEvent("load", { timeout: 60000 });
     const seen = await listener.evaluate(() => window.reloads.length);
     const saved = performance.now();
     const savedAt = performance.timeOrigin + saved;
     await writeFile(file, original.replace(needle, marker));
-    await loaded;
+    // The page shows the edit: a new <main> swapped in, or a reload.
+    await page.waitForFunction((t) => document.body?.innerHTML.includes(t), token, { timeout: 60000, polling: "raf" });
     const elapsed = performance.now() - saved;
     await listener.waitForFunction((n) => window.reloads.length > n, seen);
     events.push((await listener.evaluate((n) => window.reloads[n], seen)) - savedAt);
-    if (!(await page.content()).includes(token)) throw new Error(`reloaded without edit ${i}`);
     times.push(elapsed);
     await new Promise((ok) => setTimeout(ok, 300));
   }
@@ -55,10 +55,9 @@ try {
 const median = (xs) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 console.log(JSON.stringify({
   runs: times.length,
-  reloaded_page_median_ms: median(times),
-  reloaded_page_min_ms: Math.round(Math.min(...times)),
-  reloaded_page_max_ms: Math.round(Math.max(...times)),
+  page_shows_edit_median_ms: median(times),
+  page_shows_edit_min_ms: Math.round(Math.min(...times)),
+  page_shows_edit_max_ms: Math.round(Math.max(...times)),
   reload_event_median_ms: median(events),
   browser_reload_alone_median_ms: median(baseline),
-  reloaded_page_minus_browser_reload_ms: median(times) - median(baseline),
 }));

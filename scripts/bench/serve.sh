@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks `versus serve`: time from saving a fact to the reloaded page in headless Chromium
+# Benchmarks `versus serve`: time from saving a fact to the page showing it in headless Chromium
 # (shipped knowledge base, and a generated one of FACTS facts), then a load test with wrk on
 # loopback against /api/search and a static page.
 #
@@ -25,7 +25,7 @@ serve() { # site folder -> sets URL and PID
   [ -n "$URL" ] || { cat "$log"; exit 1; }
 }
 
-echo "== save to reloaded page, shipped knowledge base"
+echo "== save to page showing the edit, shipped knowledge base"
 SHIPPED=$(mktemp -d); cp -r site.toml knowledge "$SHIPPED/"
 serve "$SHIPPED"
 node scripts/bench/reload.mjs "$URL" "$SHIPPED/knowledge/dimensions/run-duration.toml" \
@@ -36,7 +36,7 @@ wrk -t2 -c64 -d"${SECONDS_OF_LOAD}s" --latency "${URL}api/search?q=15%20minutes"
 wrk -t2 -c64 -d"${SECONDS_OF_LOAD}s" --latency "${URL}dimensions/pricing/" | grep -E "Requests/sec|99%|Non-2xx|Socket errors|requests in"
 kill -INT "$PID"; wait "$PID" 2>/dev/null || true
 
-echo "== save to reloaded page, $FACTS facts"
+echo "== save to page showing the edit, $FACTS facts"
 CORPUS=$SCRATCH/corpus-$FACTS
 [ -f "$CORPUS/versus/site.toml" ] || python3 scripts/bench/corpus.py --facts "$FACTS" --out "$CORPUS" >/dev/null
 serve "$CORPUS/versus"

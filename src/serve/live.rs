@@ -1,16 +1,67 @@
-//! Live reload: a server-sent event stream that tells open pages to reload after a rebuild, and
+//! Live reload: a server-sent event stream that tells open pages to show a rebuild (a new
+//! `<main>` swapped in when nothing else on the page changed, a reload otherwise), and
 //! the error overlay every page shows while the last edit does not build. Both are added to
 //! pages only when served, never written into the built site.
 
 use crate::diag::Diagnostic;
 
 /// The script pages load to follow rebuilds.
-pub const LIVE_JS: &str = r#"// versus dev server: reload on rebuild, show build errors.
+pub const LIVE_JS: &str = r#"// versus dev server: show rebuilds, show build errors.
 (() => {
+  const root = document.documentElement;
+  // Pages whose only scripts are these can take a new <main> in place (copy.js sets itself up
+  // again on "versus:updated"); any other page reloads, which is always right.
+  const inPlace = ["/static/search/search.js", "/static/copy.js", "/__versus/live.js"];
+  const scripts = (doc) => [...doc.querySelectorAll("script[src]")]
+    .map((script) => new URL(script.getAttribute("src"), location.href).pathname).sort().join("\n");
+  const swappable = (doc) => [...doc.querySelectorAll("script[src]")].every((script) => {
+    const path = new URL(script.getAttribute("src"), location.href).pathname;
+    return inPlace.some((end) => path.endsWith(end));
+  }) && !doc.getElementById("search-page");
+  // What shows outside <main> (the body around it and the style sheets): when only the inside
+  // of <main> changed, swapping it in is the whole update.
+  const frame = (doc) => {
+    const body = doc.body.cloneNode(true);
+    body.querySelector("main")?.replaceChildren();
+    const sheets = [...doc.querySelectorAll('link[rel~="stylesheet"]')].map((link) => link.getAttribute("href"));
+    return sheets.join("\n") + "\n" + body.innerHTML;
+  };
+  const fetchPage = async () => {
+    const response = await fetch(location.href, { cache: "no-store" });
+    if (!response.ok) throw new Error(String(response.status));
+    return new DOMParser().parseFromString(await response.text(), "text/html");
+  };
+  // The page as served, to tell what a rebuild changed; fetched once the page is up.
+  let served = swappable(document) ? fetchPage().catch(() => null) : Promise.resolve(null);
+  let updates = 0;
+  const update = async () => {
+    try {
+      const before = await served;
+      const fresh = await fetchPage();
+      const main = document.querySelector("main");
+      const next = fresh.querySelector("main");
+      if (before === null || !main || !next || frame(before) !== frame(fresh)
+        || scripts(fresh) !== scripts(document) || !swappable(fresh)) {
+        location.reload();
+        return;
+      }
+      served = Promise.resolve(fresh.cloneNode(true));
+      document.title = fresh.title;
+      const description = fresh.querySelector('meta[name="description"]')?.getAttribute("content");
+      if (description != null) document.querySelector('meta[name="description"]')?.setAttribute("content", description);
+      main.replaceWith(document.adoptNode(next));
+      document.getElementById("versus-overlay")?.remove();
+      document.dispatchEvent(new Event("versus:updated"));
+      // Marks the update, for tools that wait for it.
+      root.dataset.versusUpdates = String(++updates);
+    } catch {
+      location.reload();
+    }
+  };
   const events = new EventSource("/__versus/events");
   // Marks the page as listening, for tools that wait for it.
-  events.addEventListener("open", () => { document.documentElement.dataset.versusLive = "connected"; });
-  events.addEventListener("reload", () => location.reload());
+  events.addEventListener("open", () => { root.dataset.versusLive = "connected"; });
+  events.addEventListener("reload", update);
   events.addEventListener("error-report", (event) => {
     document.getElementById("versus-overlay")?.remove();
     const overlay = document.createElement("div");
