@@ -314,7 +314,14 @@ pub fn build(
         || -> Result<Duration, BuildError> {
             let started = Instant::now();
             if loaded.config.search_enabled && plan.needs(&Scope::Search) {
-                search::write_index(&loaded.knowledge, &text, &loaded.config.language, &sink)?;
+                let holds = |path: &str| plan.holds(path);
+                search::write_index(
+                    &loaded.knowledge,
+                    &text,
+                    &loaded.config.language,
+                    &sink,
+                    &holds,
+                )?;
             }
             Ok(started.elapsed())
         },
@@ -329,14 +336,14 @@ pub fn build(
             timings.write = disk.write_time();
             let paths = disk.take_written();
             written = paths.len();
-            let outcome = plan.finish(paths);
+            let outcome = plan.finish(paths.into_iter().chain(disk.take_kept()));
             previous_output = disk.commit(&outcome.manifest, &outcome.stale)?;
             None
         }
         Sink::Memory(memory) => {
-            let fresh = memory.into_files();
+            let (fresh, kept) = memory.into_parts();
             written = fresh.len();
-            let outcome = plan.finish(fresh.keys().cloned());
+            let outcome = plan.finish(fresh.keys().cloned().chain(kept));
             Some(MemoryOutput {
                 files: fresh,
                 removed: outcome.stale,

@@ -178,7 +178,7 @@ fn shipped_index() -> &'static SearchIndex {
             knowledge.unwrap_or_else(|| panic!("the shipped knowledge loads: {diags:?}"));
         let text = text::RenderedText::new(&knowledge);
         let sink = Sink::Memory(MemorySink::default());
-        search::write_index(&knowledge, &text, &config.language, &sink)
+        search::write_index(&knowledge, &text, &config.language, &sink, &|_| false)
             .expect("the shipped knowledge indexes");
         let Sink::Memory(memory) = sink else {
             unreachable!("made as memory above")

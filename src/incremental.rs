@@ -290,6 +290,13 @@ impl Plan {
         self.previous.is_none()
     }
 
+    /// True when the folder holds `path` (relative to its root), by its manifest.
+    pub fn holds(&self, path: &str) -> bool {
+        self.previous
+            .as_ref()
+            .is_some_and(|previous| previous.scopes.values().any(|s| s.files.contains(path)))
+    }
+
     /// True when the scope's files must be made: they are missing or made from other inputs.
     pub fn needs(&self, scope: &Scope) -> bool {
         let key = scope.key();

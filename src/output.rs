@@ -72,6 +72,24 @@ impl Sink {
 }
 
 impl Sink {
+    /// Counts a file the target already holds with the right content (a content-addressed
+    /// index chunk, say) as part of this build's output, without writing it again.
+    pub fn keep(&self, path: &str) {
+        match self {
+            Sink::Disk(disk) => disk
+                .kept
+                .lock()
+                .expect("no writer panics while holding the lock")
+                .push(path.to_string()),
+            Sink::Memory(memory) => memory
+                .kept
+                .lock()
+                .expect("no writer panics while holding the lock")
+                .push(path.to_string()),
+            Sink::Discard => {}
+        }
+    }
+
     /// True when compressed copies of large files are worth making: a static host serves them
     /// as they are, while the dev server compresses its responses itself and `check` keeps
     /// nothing.
@@ -139,13 +157,26 @@ fn check_relative(path: &str) -> Result<(), OutputError> {
 #[derive(Default)]
 pub struct MemorySink {
     files: Mutex<BTreeMap<String, Vec<u8>>>,
+    /// Files the caller already holds and this build kept ([`Sink::keep`]).
+    kept: Mutex<Vec<String>>,
 }
 
 impl MemorySink {
     pub fn into_files(self) -> BTreeMap<String, Vec<u8>> {
-        self.files
+        self.into_parts().0
+    }
+
+    /// The files written, and the paths of the files kept from what the caller holds.
+    pub fn into_parts(self) -> (BTreeMap<String, Vec<u8>>, Vec<String>) {
+        let files = self
+            .files
             .into_inner()
-            .expect("no writer panics while holding the lock")
+            .expect("no writer panics while holding the lock");
+        let kept = self
+            .kept
+            .into_inner()
+            .expect("no writer panics while holding the lock");
+        (files, kept)
     }
 }
 
@@ -163,6 +194,8 @@ pub struct DiskSink {
     committed: bool,
     /// Every file written, relative to the output root, for the manifest.
     written: Mutex<Vec<String>>,
+    /// Files the folder already held and this build kept ([`Sink::keep`]).
+    kept: Mutex<Vec<String>>,
     /// Time spent writing files, summed over every thread: what the disk costs a build.
     write_nanos: AtomicU64,
 }
@@ -186,6 +219,7 @@ impl DiskSink {
             updating,
             committed: false,
             written: Mutex::new(Vec::new()),
+            kept: Mutex::new(Vec::new()),
             write_nanos: AtomicU64::new(0),
         };
         let cache = cache_dir(output);
@@ -257,6 +291,16 @@ impl DiskSink {
         std::mem::take(
             &mut *self
                 .written
+                .lock()
+                .expect("no writer panics while holding the lock"),
+        )
+    }
+
+    /// The files kept so far rather than written ([`Sink::keep`]); taken, for the manifest.
+    pub fn take_kept(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .kept
                 .lock()
                 .expect("no writer panics while holding the lock"),
         )

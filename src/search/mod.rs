@@ -52,8 +52,14 @@ pub fn write_index(
     text: &RenderedText,
     language: &str,
     sink: &Sink,
+    holds: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<IndexStats, SearchError> {
-    writer::write_index(&documents::documents(knowledge, text), language, sink)
+    writer::write_index(
+        &documents::documents(knowledge, text),
+        language,
+        sink,
+        holds,
+    )
 }
 
 /// A warning when the site's language has no stemmer: search then matches whole words only.
@@ -188,7 +194,7 @@ mod tests {
     /// Writes documents into memory and opens them the way the CLI and browser do.
     fn index(docs: &[SearchDocument]) -> tantivy::Searcher {
         let sink = Sink::Memory(MemorySink::default());
-        writer::write_index(docs, "en", &sink).expect("index");
+        writer::write_index(docs, "en", &sink, &|_| false).expect("index");
         let Sink::Memory(memory) = sink else {
             unreachable!()
         };
@@ -258,7 +264,7 @@ mod tests {
             })
             .collect();
         let sink = Sink::Memory(MemorySink::default());
-        writer::write_index(&docs, "en", &sink).expect("index");
+        writer::write_index(&docs, "en", &sink, &|_| false).expect("index");
         let Sink::Memory(memory) = sink else {
             unreachable!()
         };

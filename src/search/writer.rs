@@ -50,11 +50,14 @@ pub struct IndexStats {
     pub chunks: usize,
 }
 
-/// Indexes the documents and writes the published index into `sink`.
+/// Indexes the documents and writes the published index into `sink`. Chunks are named after
+/// their content, so those the target already `holds` (most of them, after a small edit) are
+/// kept rather than written again.
 pub fn write_index(
     docs: &[SearchDocument],
     language: &str,
     sink: &Sink,
+    holds: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<IndexStats, SearchError> {
     let files = build(docs, language)?;
     let manifest = manifest(language, docs.len() as u64, &files);
@@ -72,9 +75,19 @@ pub fn write_index(
         .collect();
     let precompress = sink.wants_precompressed();
     chunks.par_iter().try_for_each(|(path, data)| {
-        sink.write(&format!("{INDEX_DIR}/{path}"), data)?;
+        let path = format!("{INDEX_DIR}/{path}");
+        let copy = format!("{path}.br");
+        if holds(&path) {
+            // Its brotli copy, if any, was made from the same bytes, as this build would.
+            sink.keep(&path);
+            if holds(&copy) {
+                sink.keep(&copy);
+            }
+            return Ok(());
+        }
+        sink.write(&path, data)?;
         if let Some(compressed) = precompress.then(|| brotli(data)).flatten() {
-            sink.write(&format!("{INDEX_DIR}/{path}.br"), &compressed)?;
+            sink.write(&copy, &compressed)?;
         }
         Ok::<(), SearchError>(())
     })?;
