@@ -460,12 +460,32 @@ pub fn is_previous_output(path: &Path) -> bool {
             .is_some_and(|(_, pid)| !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// Removes a previous output left by [`DiskSink::commit`].
+/// Removes a previous output left by [`DiskSink::commit`]. The folder is first renamed after
+/// this process, so that a build starting meanwhile sees it in live hands and leaves it alone
+/// rather than deleting it again, on its own time.
 pub fn remove_previous(path: &Path) -> Result<(), OutputError> {
     if !is_previous_output(path) {
         return Err(OutputError::Escapes(path.display().to_string()));
     }
-    std::fs::remove_dir_all(path).map_err(io_error("remove old output", path))
+    let claimed = claim_previous(path);
+    std::fs::remove_dir_all(&claimed).map_err(io_error("remove old output", &claimed))
+}
+
+/// Renames `.<name>.previous-<pid>` after this process; the path to remove.
+fn claim_previous(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some((stem, _)) = name.rsplit_once(".previous-") else {
+        return path.to_path_buf();
+    };
+    let claimed = parent_of(path).join(format!("{stem}.previous-{}", std::process::id()));
+    if claimed == path || std::fs::rename(path, &claimed).is_ok() {
+        claimed
+    } else {
+        path.to_path_buf()
+    }
 }
 
 impl Drop for DiskSink {
@@ -520,7 +540,7 @@ fn remove_stale_staging(output: &Path) {
 #[cfg(unix)]
 fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
-        return false;
+        return true;
     }
     // SAFETY: kill with signal 0 only checks whether the process exists.
     let result = unsafe { libc::kill(pid as libc::pid_t, 0) };
@@ -528,8 +548,9 @@ fn process_alive(pid: u32) -> bool {
 }
 
 #[cfg(not(unix))]
-fn process_alive(pid: u32) -> bool {
-    pid != std::process::id()
+fn process_alive(_pid: u32) -> bool {
+    // No way to tell here: leave every folder to its owner.
+    true
 }
 
 /// Atomically exchanges two folders (Linux `renameat2(RENAME_EXCHANGE)`).
@@ -568,6 +589,26 @@ fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_previous_output_being_removed_is_left_to_its_remover() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = dir.path().join("public");
+        // Left by a build that has exited (no process has this id).
+        let left = dir
+            .path()
+            .join(format!(".public.previous-{}", u32::MAX - 1));
+        std::fs::create_dir_all(left.join("facts")).expect("mkdir");
+        let claimed = claim_previous(&left);
+        assert!(!left.exists() && claimed.join("facts").exists());
+        remove_stale_staging(&output);
+        assert!(
+            claimed.exists(),
+            "a build leaves a folder a live remover holds"
+        );
+        remove_previous(&claimed).expect("removes");
+        assert!(!claimed.exists());
+    }
 
     #[test]
     fn removes_only_previous_outputs() {
