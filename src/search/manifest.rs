@@ -72,6 +72,10 @@ pub struct ChunkedDirectory {
     files: Arc<HashMap<PathBuf, Arc<ChunkedFile>>>,
 }
 
+/// Chunks loaded so far, by path, shared by every file: equal chunks of different files (the
+/// same footer, say) have one path and are loaded once.
+type LoadedChunks = Arc<Mutex<HashMap<String, OwnedBytes>>>;
+
 impl fmt::Debug for ChunkedDirectory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ChunkedDirectory({} files)", self.files.len())
@@ -81,6 +85,7 @@ impl fmt::Debug for ChunkedDirectory {
 impl ChunkedDirectory {
     /// A directory of the manifest's files, reading chunks through `loader`.
     pub fn new(manifest: &Manifest, loader: ChunkLoader) -> ChunkedDirectory {
+        let loaded = LoadedChunks::default();
         let files = manifest
             .files
             .iter()
@@ -99,7 +104,7 @@ impl ChunkedDirectory {
                     size: file.size as usize,
                     starts,
                     chunks: file.chunks.clone(),
-                    loaded: file.chunks.iter().map(|_| Mutex::new(None)).collect(),
+                    loaded: loaded.clone(),
                     loader: loader.clone(),
                 };
                 (PathBuf::from(&file.name), Arc::new(chunked))
@@ -124,7 +129,7 @@ struct ChunkedFile {
     /// Where each chunk starts in the file.
     starts: Vec<usize>,
     chunks: Vec<Chunk>,
-    loaded: Vec<Mutex<Option<OwnedBytes>>>,
+    loaded: LoadedChunks,
     loader: ChunkLoader,
 }
 
@@ -136,13 +141,17 @@ impl fmt::Debug for ChunkedFile {
 
 impl ChunkedFile {
     fn chunk(&self, index: usize) -> io::Result<OwnedBytes> {
-        let mut slot = self.loaded[index]
-            .lock()
-            .map_err(|_| io::Error::other("a chunk loader panicked"))?;
-        if let Some(bytes) = slot.as_ref() {
-            return Ok(bytes.clone());
-        }
         let chunk = &self.chunks[index];
+        let held = |loaded: &LoadedChunks| {
+            loaded
+                .lock()
+                .map_err(|_| io::Error::other("a chunk loader panicked"))
+                .map(|chunks| chunks.get(&chunk.path).cloned())
+        };
+        if let Some(bytes) = held(&self.loaded)? {
+            return Ok(bytes);
+        }
+        // Loaded without holding the lock: other threads keep reading what is loaded.
         let bytes = (self.loader)(chunk)?;
         if bytes.len() as u64 != chunk.size {
             return Err(io::Error::new(
@@ -156,7 +165,10 @@ impl ChunkedFile {
             ));
         }
         let bytes = OwnedBytes::new(bytes);
-        *slot = Some(bytes.clone());
+        self.loaded
+            .lock()
+            .map_err(|_| io::Error::other("a chunk loader panicked"))?
+            .insert(chunk.path.clone(), bytes.clone());
         Ok(bytes)
     }
 }
@@ -308,6 +320,26 @@ mod tests {
         assert_eq!(*loads.lock().expect("lock"), ["0", "1", "2", "25"]);
         assert!(file.read_bytes(250..257).is_err());
         assert!(!dir.exists(Path::new("g")).expect("exists"));
+    }
+
+    #[test]
+    fn a_chunk_two_files_share_is_loaded_once() {
+        let mut shared = manifest(&[7; 10], 10);
+        let mut second = shared.files[0].clone();
+        second.name = "g".into();
+        shared.files.push(second);
+        let loads = Arc::new(Mutex::new(0));
+        let counted = loads.clone();
+        let loader: ChunkLoader = Arc::new(move |_: &Chunk| {
+            *counted.lock().expect("lock") += 1;
+            Ok(vec![7; 10])
+        });
+        let dir = ChunkedDirectory::new(&shared, loader);
+        for name in ["f", "g"] {
+            let file = dir.get_file_handle(Path::new(name)).expect("exists");
+            assert_eq!(file.read_bytes(0..10).expect("read").as_slice(), &[7; 10]);
+        }
+        assert_eq!(*loads.lock().expect("lock"), 1);
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub const CHUNK_SIZE: usize = 16 * 1024;
 /// The document store is read a block per hit, at random: smaller chunks.
 pub const STORE_CHUNK_SIZE: usize = 8 * 1024;
 
+/// The term dictionaries are read a few small blocks per query term, scattered: small chunks.
+pub const TERM_CHUNK_SIZE: usize = 4 * 1024;
+
 /// Every larger file ends with a chunk this small: tantivy keeps its footers and offsets at
 /// the end of each file, and opening the index reads them all.
 pub const FOOTER_CHUNK_SIZE: usize = 2 * 1024;
@@ -269,6 +272,8 @@ fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Mani
 fn layout(name: &str, size: usize) -> Vec<std::ops::Range<usize>> {
     let chunk_size = if name.ends_with(".store") {
         STORE_CHUNK_SIZE
+    } else if name.ends_with(".term") {
+        TERM_CHUNK_SIZE
     } else {
         CHUNK_SIZE
     };

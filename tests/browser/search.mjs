@@ -38,8 +38,14 @@ async function inWorker(page, requests) {
 async function parity(browser, site, [queriesFile, outFile]) {
   const requests = JSON.parse(await readFile(queriesFile, "utf8"));
   const page = await browser.newPage();
+  const fetched = [];
+  page.context().on("request", (r) => {
+    if (r.url().includes("/search/index/")) fetched.push(new URL(r.url()).pathname);
+  });
   await page.goto(site.url);
   await writeFile(outFile, JSON.stringify(await inWorker(page, requests)));
+  const again = [...new Set(fetched.filter((path, i) => fetched.indexOf(path) !== i))];
+  check(fetched.length > 0 && again.length === 0, `index files fetched more than once: ${again.join(", ")}`);
 }
 
 async function hostile(browser, site) {

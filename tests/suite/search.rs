@@ -357,12 +357,14 @@ fn browser_and_cli_rank_the_same_ids_on_a_large_french_site() {
     ];
     for d in 0..12 {
         let mut text = format!("title = \"Dimension {d}\"\n");
-        for f in 0..150 {
+        for f in 0..400 {
             let pick = |k: usize| words[(d * 7 + f * 3 + k * 5) % words.len()];
             text.push_str(&format!(
-                "[[facts]]\nid = \"f{f}\"\nsubject = \"{}\"\nstatement = \"Les {} et la {} du {} {f} changent la {} des {}.\"\nsources = [\"https://example.com/\"]\n",
+                "[[facts]]\nid = \"f{f}\"\nsubject = \"{}\"\nstatement = \"Les {} et la {} du {} {f} changent la {} des {}. {}\"\nsources = [\"https://example.com/\"]\n",
                 ["serverless", "containers"][f % 2],
-                pick(0), pick(1), pick(2), pick(3), pick(4)
+                pick(0), pick(1), pick(2), pick(3), pick(4),
+                // Long enough text that opening the index reads past the chunks it prefetches.
+                words.iter().cycle().skip(f % 16).take(60).copied().collect::<Vec<_>>().join(" ")
             ));
         }
         std::fs::write(

@@ -26,6 +26,9 @@ async function openEngine(wasmUrl, indexUrl) {
   const inflight = new Map(); // path -> Promise
   let memory = null;
   let synchronous = false;
+  // While the index opens: the chunks handed to the module. Each round of opening starts
+  // afresh and reads them again, so they are kept until it has opened.
+  let opening = new Set();
   const fetchChunk = (path) => {
     if (!inflight.has(path)) {
       inflight.set(path, fetch(new URL(path, indexUrl)).then(async (response) => {
@@ -43,7 +46,8 @@ async function openEngine(wasmUrl, indexUrl) {
         let bytes = chunks.get(path);
         if (!bytes && !synchronous) return 2; // missing: the call reports it
         bytes ??= fetchSync(new URL(path, indexUrl));
-        chunks.delete(path); // the module keeps what it read
+        if (opening) opening.add(path);
+        else chunks.delete(path); // the module keeps what it read
         if (!bytes || bytes.length !== len) return 1;
         new Uint8Array(memory.buffer, dst, len).set(bytes);
         return 0;
@@ -91,6 +95,9 @@ async function openEngine(wasmUrl, indexUrl) {
     await call(exports.open, manifestText);
   } catch (error) {
     throw new Error(`cannot open the search index: ${error.message}`);
+  } finally {
+    for (const path of opening) chunks.delete(path);
+    opening = null;
   }
   stats.openMs = performance.now() - started;
   stats.documents = manifest.documents;
