@@ -30,6 +30,14 @@ try {
   check(description.includes("fifteen minutes"), `the description follows the edit: ${description}`);
   console.log(`updated in place ${elapsed.toFixed(0)} ms after the save`);
 
+  // A broken edit shows the overlay; fixing it takes the overlay away, in place.
+  await writeFile(file, original.replace("at most **15 minutes**", "at most **fifteen minutes**") + "\nbroken = [");
+  await page.waitForSelector("#versus-overlay", { timeout: 10000 });
+  check((await page.textContent("#versus-overlay pre")).includes("run-duration.toml"), "the overlay names the file");
+  await writeFile(file, original.replace("at most **15 minutes**", "at most **fifteen minutes**"));
+  await page.waitForSelector("#versus-overlay", { state: "detached", timeout: 10000 });
+  check(await page.evaluate(() => window.versusMark === "kept"), "the fixed edit is shown in place too");
+
   // The wizard builds its steps with a script that does not follow updates: that page reloads.
   const wizard = await browser.newPage();
   await wizard.goto(base + "decide/");
