@@ -242,6 +242,7 @@ fn refuses_hostile_queries_with_one_line_and_exit_code_two() {
         long.as_str(),
         "\"unbalanced quote",
         "title:",
+        "title:/pri.*/",
     ] {
         let output = versus(dir.path(), &["search", "--", query]);
         let message = stderr(&output);
@@ -249,6 +250,12 @@ fn refuses_hostile_queries_with_one_line_and_exit_code_two() {
         assert_eq!(message.lines().count(), 1, "{message}");
         assert!(message.starts_with("error: "), "{message}");
         assert!(!message.contains("panicked"), "{message}");
+        if query.contains('/') {
+            assert!(
+                message.contains("Regex queries are not allowed"),
+                "{message}"
+            );
+        }
     }
 }
 
