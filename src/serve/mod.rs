@@ -223,6 +223,14 @@ mod tests {
         dir
     }
 
+    /// Rewrites the shipped fact "at most **15 minutes**" as "at most **`words`**".
+    fn edit_max_runtime(root: &Path, words: &str) {
+        let fact = root.join("knowledge/dimensions/run-duration.toml");
+        let text = std::fs::read_to_string(&fact).expect("read");
+        let edited = text.replacen("at most **15 minutes**", &format!("at most **{words}**"), 1);
+        std::fs::write(&fact, edited).expect("write");
+    }
+
     fn search_ids(site: &Site, query: &str) -> Vec<String> {
         let files = site.clone();
         let index = crate::search::SearchIndex::open_in(move |name| {
@@ -242,13 +250,7 @@ mod tests {
     fn pages_come_first_with_the_old_index_whole_then_the_index_and_together_equal_a_full_build() {
         let dir = shipped_site();
         let serving = build_in_memory(dir.path(), None).site.expect("builds");
-        let fact = dir.path().join("knowledge/dimensions/run-duration.toml");
-        let text = std::fs::read_to_string(&fact).expect("read");
-        std::fs::write(
-            &fact,
-            text.replacen("at most **15 minutes**", "at most **zyxwords**", 1),
-        )
-        .expect("write");
+        edit_max_runtime(dir.path(), "zyxwords");
         let loaded = load(dir.path()).expect("the edited site loads");
         let pages = make(&loaded, Some(&serving), Parts::AllButSearch, Instant::now());
         let pages = pages.site.expect("pages build");
@@ -296,13 +298,7 @@ mod tests {
                 .any(|path| path.starts_with("search/index/") && path.ends_with(".br")),
             "the dev server compresses index chunks as it serves them"
         );
-        let fact = dir.path().join("knowledge/dimensions/run-duration.toml");
-        let text = std::fs::read_to_string(&fact).expect("read");
-        std::fs::write(
-            &fact,
-            text.replacen("at most **15 minutes**", "at most **a quarter hour**", 1),
-        )
-        .expect("write");
+        edit_max_runtime(dir.path(), "a quarter hour");
         let rebuilt = build_in_memory(dir.path(), Some(&serving));
         let site = rebuilt.site.expect("the edited site builds");
         assert!(
