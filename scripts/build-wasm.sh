@@ -31,20 +31,23 @@ exports() {
     console.log(JSON.stringify([WebAssembly.Module.imports(m), WebAssembly.Module.exports(m)]))' "$1"
 }
 
-# tantivy's published source (the main crate's, checked against its lock file), patched for
-# the module (see scripts/search-wasm/Cargo.toml).
+# tantivy and bitpacking as published (the main crate's sources, checked against its lock
+# file), patched for the module (see scripts/search-wasm/Cargo.toml).
 cargo fetch --locked --quiet
-tantivy_src=$(cargo metadata --format-version 1 --locked 2>/dev/null | python3 -c '
+metadata=$(cargo metadata --format-version 1 --locked 2>/dev/null)
+for crate in tantivy bitpacking; do
+  source=$(python3 -c '
 import json, os, sys
-packages = json.load(sys.stdin)["packages"]
+packages = json.loads(sys.stdin.read())["packages"]
 print(next(os.path.dirname(p["manifest_path"]) for p in packages
-           if p["name"] == "tantivy" and p["source"] and p["source"].startswith("registry+")))')
-patched=scripts/search-wasm/patched/tantivy
-rm -rf "$patched"
-mkdir -p "$(dirname "$patched")"
-cp -r "$tantivy_src" "$patched"
-chmod -R u+w "$patched"
-patch --quiet -p1 -d "$patched" < scripts/search-wasm/tantivy.patch
+           if p["name"] == sys.argv[1] and (p["source"] or "").startswith("registry+")))' "$crate" <<< "$metadata")
+  patched=scripts/search-wasm/patched/$crate
+  rm -rf "$patched"
+  mkdir -p "$(dirname "$patched")"
+  cp -r "$source" "$patched"
+  chmod -R u+w "$patched"
+  patch --quiet -p1 -d "$patched" < "scripts/search-wasm/$crate.patch"
+done
 
 # versus_search.wasm: English and languages without a stemmer (most sites);
 # versus_search_all.wasm: every stemmer. The browser fetches one of them.
