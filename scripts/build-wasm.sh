@@ -18,7 +18,9 @@ check=false
 [ "${1:-}" = "--check" ] && check=true
 
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
-command -v brotli >/dev/null || { apt-get install -y -qq brotli >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq brotli >/dev/null; }; }
+for tool in brotli patch; do
+  command -v $tool >/dev/null || { apt-get install -y -qq $tool >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }; }
+done
 
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 target=${CARGO_TARGET_DIR:-$root/target}/search-wasm
@@ -36,11 +38,10 @@ exports() {
 cargo fetch --locked --quiet
 metadata=$(cargo metadata --format-version 1 --locked 2>/dev/null)
 for crate in tantivy bitpacking; do
-  source=$(python3 -c '
-import json, os, sys
-packages = json.loads(sys.stdin.read())["packages"]
-print(next(os.path.dirname(p["manifest_path"]) for p in packages
-           if p["name"] == sys.argv[1] and (p["source"] or "").startswith("registry+")))' "$crate" <<< "$metadata")
+  source=$(node -e '
+    const packages = JSON.parse(require("fs").readFileSync(0, "utf8")).packages;
+    const found = packages.find((p) => p.name === process.argv[1] && (p.source ?? "").startsWith("registry+"));
+    console.log(require("path").dirname(found.manifest_path));' "$crate" <<< "$metadata")
   patched=scripts/search-wasm/patched/$crate
   rm -rf "$patched"
   mkdir -p "$(dirname "$patched")"
