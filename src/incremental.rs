@@ -290,11 +290,15 @@ impl Plan {
         self.previous.is_none()
     }
 
-    /// True when the folder holds `path` (relative to its root), by its manifest.
+    /// True when the folder holds `path` (relative to its root), by its manifest: looked up
+    /// in the one scope the path belongs to, as [`Plan::finish`] records it.
     pub fn holds(&self, path: &str) -> bool {
-        self.previous
-            .as_ref()
-            .is_some_and(|previous| previous.scopes.values().any(|s| s.files.contains(path)))
+        self.previous.as_ref().is_some_and(|previous| {
+            previous
+                .scopes
+                .get(&Scope::of_path(path).key())
+                .is_some_and(|scope| scope.files.contains(path))
+        })
     }
 
     /// True when the scope's files must be made: they are missing or made from other inputs.
@@ -469,6 +473,8 @@ mod tests {
         let fresh = || fingerprints(&[("site", "2"), ("search", "2")]);
         let pages = Plan::new(fresh(), Some(built.manifest)).leaving(|s| *s == Scope::Search);
         assert!(pages.needs(&Scope::Site) && !pages.needs(&Scope::Search));
+        assert!(pages.holds("search/index/a.bin") && pages.holds("index.html"));
+        assert!(!pages.holds("search/index/b.bin"));
         let pages = pages.finish(["index.html".to_string()]);
         assert!(pages.stale.is_empty(), "{:?}", pages.stale);
         let held: BTreeSet<&str> = pages.manifest.files().collect();
