@@ -72,19 +72,15 @@ pub fn make(loaded: &Loaded, previous: Option<&Site>, parts: Parts, started: Ins
         Err(diagnostics) => return Rebuilt::failed(&diagnostics, started),
     };
     let written = made.files.len();
-    let site = match previous {
+    let mut site = match previous {
         Some(previous) if !full => {
             let mut site = previous.clone();
             site.update(made.files, &made.removed);
-            site.manifest = Some(made.manifest);
             site
         }
-        _ => {
-            let mut site = Site::new(made.files);
-            site.manifest = Some(made.manifest);
-            site
-        }
+        _ => Site::new(made.files),
     };
+    site.manifest = Some(made.manifest);
     Rebuilt {
         site: Some(site),
         status: BuildStatus::Ok,
@@ -129,21 +125,25 @@ pub fn publish(state: &AppState, rebuilt: Rebuilt) {
 /// index alone changes no page).
 pub fn install(state: &AppState, site: Site) {
     let site = Arc::new(site);
-    let files = Arc::clone(&site);
-    let index = crate::search::SearchIndex::open_in(move |name| {
-        files
-            .get(&format!("{}/{name}", crate::search::manifest::INDEX_DIR))
-            .map(|file| file.bytes.clone())
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, name.to_string()))
-    });
     *state
         .search
         .write()
-        .expect("no panic while holding the search lock") = index.ok();
+        .expect("no panic while holding the search lock") = open_index(&site).ok();
     *state
         .site
         .write()
         .expect("no panic while holding the site lock") = site;
+}
+
+/// The search index among a site's files.
+fn open_index(site: &Arc<Site>) -> Result<crate::search::SearchIndex, crate::search::SearchError> {
+    let files = Arc::clone(site);
+    crate::search::SearchIndex::open_in(move |name| {
+        files
+            .get(&format!("{}/{name}", crate::search::manifest::INDEX_DIR))
+            .map(|file| file.bytes.clone())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, name.to_string()))
+    })
 }
 
 /// Serves until Ctrl-C; `ready` receives the address once the server listens.
@@ -232,14 +232,8 @@ mod tests {
     }
 
     fn search_ids(site: &Site, query: &str) -> Vec<String> {
-        let files = site.clone();
-        let index = crate::search::SearchIndex::open_in(move |name| {
-            files
-                .get(&format!("{}/{name}", crate::search::manifest::INDEX_DIR))
-                .map(|file| file.bytes.clone())
-                .ok_or_else(|| std::io::Error::other(name.to_string()))
-        })
-        .expect("every file of the served index is there");
+        let index =
+            open_index(&Arc::new(site.clone())).expect("every file of the served index is there");
         let results = crate::search::query(&index, &crate::search::Request::new(query))
             .expect("the query runs");
         assert!(results.did_you_mean.is_none(), "{query}: {results:?}");
