@@ -44,6 +44,16 @@ pub struct Loaded {
     /// Warnings found while loading (errors make loading fail).
     pub warnings: Diagnostics,
     pub timings: Timings,
+    /// Every Markdown text rendered, on first use: builds of several parts of the same loaded
+    /// site (the dev server's pages, then its search index) render them once.
+    text: std::sync::OnceLock<RenderedText>,
+}
+
+impl Loaded {
+    /// The knowledge base's Markdown, rendered.
+    pub fn text(&self) -> &RenderedText {
+        self.text.get_or_init(|| RenderedText::new(&self.knowledge))
+    }
 }
 
 /// How long each stage took, for the build summary and benchmarks.
@@ -152,6 +162,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             tree,
             warnings: diags,
             timings,
+            text: std::sync::OnceLock::new(),
         }),
         _ => Err(diags),
     }
@@ -256,8 +267,8 @@ pub fn build(
     let plan = Plan::new(fingerprints, held).leaving(|scope| parts.leaves(scope));
     let needs = |path: &str| plan.needs(&Scope::of_path(path));
     timings.plan = started.elapsed();
-    let text = RenderedText::new(&loaded.knowledge);
-    let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, &text, &loaded.theme)
+    let text = loaded.text();
+    let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, text, &loaded.theme)
         .with_tree(loaded.tree.as_ref());
     let mut pages = Page::all(&ctx);
     let page_total = pages.len();
@@ -291,7 +302,7 @@ pub fn build(
             let mut endpoints = Vec::new();
             if let Some(tree) = &loaded.tree {
                 if site_wide {
-                    let json = crate::decide::json::tree_json(&loaded.knowledge, &text, tree);
+                    let json = crate::decide::json::tree_json(&loaded.knowledge, text, tree);
                     sink.write(
                         crate::embed::paths::DECISION_TREE_API,
                         crate::embed::to_json(&json).as_bytes(),
@@ -317,7 +328,7 @@ pub fn build(
                 let holds = |path: &str| plan.holds(path);
                 search::write_index(
                     &loaded.knowledge,
-                    &text,
+                    text,
                     &loaded.config.language,
                     &sink,
                     &holds,

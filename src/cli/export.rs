@@ -11,7 +11,6 @@ use crate::build::LoadOptions;
 use crate::config;
 use crate::embed::{self, ExportContext, Format, Selection};
 use crate::output::write_atomically;
-use crate::text::RenderedText;
 
 /// Options of `versus export`.
 #[derive(Debug, Args)]
@@ -86,11 +85,10 @@ pub(super) fn run(cli: &Cli, args: &ExportArgs, reporter: &Reporter) -> Result<(
         args.fact.as_deref(),
     )
     .map_err(|err| Failure::Usage(err.to_string()))?;
-    let text = RenderedText::new(knowledge);
     let ctx = ExportContext {
         config: &loaded.config,
         knowledge,
-        text: &text,
+        text: loaded.text(),
     };
     let output = embed::export(&ctx, &selection, args.format.into());
     if output.is_empty() {
