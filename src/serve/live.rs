@@ -13,11 +13,9 @@ pub const LIVE_JS: &str = r#"// versus dev server: show rebuilds, show build err
   // again on "versus:updated"); any other page reloads, which is always right.
   const inPlace = ["/static/search/search.js", "/static/copy.js", "/__versus/live.js"];
   const scripts = (doc) => [...doc.querySelectorAll("script[src]")]
-    .map((script) => new URL(script.getAttribute("src"), location.href).pathname).sort().join("\n");
-  const swappable = (doc) => [...doc.querySelectorAll("script[src]")].every((script) => {
-    const path = new URL(script.getAttribute("src"), location.href).pathname;
-    return inPlace.some((end) => path.endsWith(end));
-  }) && !doc.getElementById("search-page");
+    .map((script) => new URL(script.getAttribute("src"), location.href).pathname).sort();
+  const swappable = (doc) => !doc.getElementById("search-page")
+    && scripts(doc).every((path) => inPlace.some((end) => path.endsWith(end)));
   // What shows outside <main> (the body around it and the style sheets): when only the inside
   // of <main> changed, swapping it in is the whole update.
   const frame = (doc) => {
@@ -41,7 +39,7 @@ pub const LIVE_JS: &str = r#"// versus dev server: show rebuilds, show build err
       const main = document.querySelector("main");
       const next = fresh.querySelector("main");
       if (before === null || !main || !next || frame(before) !== frame(fresh)
-        || scripts(fresh) !== scripts(document) || !swappable(fresh)) {
+        || scripts(fresh).join() !== scripts(before).join() || !swappable(fresh)) {
         location.reload();
         return;
       }
@@ -61,7 +59,9 @@ pub const LIVE_JS: &str = r#"// versus dev server: show rebuilds, show build err
   const events = new EventSource("/__versus/events");
   // Marks the page as listening, for tools that wait for it.
   events.addEventListener("open", () => { root.dataset.versusLive = "connected"; });
-  events.addEventListener("reload", update);
+  // One update at a time, in order: a slow fetch never puts an older page over a newer one.
+  let updating = Promise.resolve();
+  events.addEventListener("reload", () => { updating = updating.then(update); });
   events.addEventListener("error-report", (event) => {
     document.getElementById("versus-overlay")?.remove();
     const overlay = document.createElement("div");

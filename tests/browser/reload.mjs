@@ -38,6 +38,28 @@ try {
   await page.waitForSelector("#versus-overlay", { state: "detached", timeout: 10000 });
   check(await page.evaluate(() => window.versusMark === "kept"), "the fixed edit is shown in place too");
 
+  // Two edits in a row, the first page's fetch slow to answer: the page ends on the second.
+  const factUrl = base + "facts/run-duration/max-runtime/";
+  let firstFetch;
+  const started = new Promise((resolve) => { firstFetch = resolve; });
+  let delayed = false;
+  await page.route(factUrl, async (route) => {
+    if (delayed) return route.continue();
+    delayed = true;
+    const response = await route.fetch();
+    firstFetch();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.fulfill({ response });
+  });
+  await writeFile(file, original.replace("at most **15 minutes**", "at most **first edit**"));
+  await started;
+  await writeFile(file, original.replace("at most **15 minutes**", "at most **second edit**"));
+  await page.waitForFunction(() => document.querySelector("h1")?.textContent.includes("second edit"), null, { timeout: 10000 });
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const last = await page.textContent("h1");
+  check(last.includes("second edit"), `after two edits the page shows: ${last}`);
+  await page.unroute(factUrl);
+
   // The wizard builds its steps with a script that does not follow updates: that page reloads.
   const wizard = await browser.newPage();
   await wizard.goto(base + "decide/");
