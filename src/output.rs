@@ -76,16 +76,8 @@ impl Sink {
     /// index chunk, say) as part of this build's output, without writing it again.
     pub fn keep(&self, path: &str) {
         match self {
-            Sink::Disk(disk) => disk
-                .kept
-                .lock()
-                .expect("no writer panics while holding the lock")
-                .push(path.to_string()),
-            Sink::Memory(memory) => memory
-                .kept
-                .lock()
-                .expect("no writer panics while holding the lock")
-                .push(path.to_string()),
+            Sink::Disk(disk) => push(&disk.kept, path),
+            Sink::Memory(memory) => push(&memory.kept, path),
             Sink::Discard => {}
         }
     }
@@ -275,10 +267,7 @@ impl DiskSink {
     }
 
     fn record(&self, path: &str) {
-        self.written
-            .lock()
-            .expect("no writer panics while holding the lock")
-            .push(path.to_string());
+        push(&self.written, path);
     }
 
     /// Time spent writing files so far, summed over threads.
@@ -288,22 +277,12 @@ impl DiskSink {
 
     /// The files written so far, relative to the output root; taken, for the manifest.
     pub fn take_written(&self) -> Vec<String> {
-        std::mem::take(
-            &mut *self
-                .written
-                .lock()
-                .expect("no writer panics while holding the lock"),
-        )
+        take(&self.written)
     }
 
     /// The files kept so far rather than written ([`Sink::keep`]); taken, for the manifest.
     pub fn take_kept(&self) -> Vec<String> {
-        std::mem::take(
-            &mut *self
-                .kept
-                .lock()
-                .expect("no writer panics while holding the lock"),
-        )
+        take(&self.kept)
     }
 
     /// Finishes the folder (removes `stale` files, records `manifest` as what it holds), swaps
@@ -371,6 +350,22 @@ impl DiskSink {
         remove_stray_manifests(&cache, &[&self.output, &spare]);
         Ok(leftover)
     }
+}
+
+/// Adds a path to a list that writer threads share.
+fn push(list: &Mutex<Vec<String>>, path: &str) {
+    list.lock()
+        .expect("no writer panics while holding the lock")
+        .push(path.to_string());
+}
+
+/// Empties a list that writer threads share.
+fn take(list: &Mutex<Vec<String>>) -> Vec<String> {
+    std::mem::take(
+        &mut *list
+            .lock()
+            .expect("no writer panics while holding the lock"),
+    )
 }
 
 /// The cache beside the output: `.<name>.cache`, holding an older copy of the output and the
