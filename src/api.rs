@@ -12,10 +12,10 @@ use crate::embed::csv::write_facts_csv;
 use crate::embed::json::{DimensionDoc, FactDoc, SCHEMA_VERSION, SiteDoc, SubjectDoc};
 use crate::embed::snippets::{Target, oembed};
 use crate::embed::{
-    ExportContext, Selection, generator, json_document, paths, selected_fact_groups, to_json,
-    write_json,
+    ExportContext, Selection, generator, json_document, paths, selected_fact_groups,
+    serialize_part, to_json, write_json,
 };
-use crate::incremental::Scope;
+use crate::incremental::{FileParts, Reuse, Scope};
 use crate::knowledge::FactIndex;
 use crate::output::{OutputError, Sink};
 
@@ -30,12 +30,14 @@ pub struct Endpoint<'a> {
 
 /// Writes the API and oEmbed files of the scopes `needs` asks for; returns how many were
 /// written. The whole-site files (each written by one thread) are made while the
-/// per-dimension and per-subject files are written in parallel.
+/// per-dimension and per-subject files are written in parallel; their parts of unchanged
+/// dimensions are copied from the old files (`reuse`).
 pub fn write(
     ctx: &ExportContext<'_>,
     sink: &Sink,
     extra: &[Endpoint<'_>],
     needs: &(dyn Fn(&Scope) -> bool + Sync),
+    reuse: &Reuse<'_>,
 ) -> Result<usize, OutputError> {
     let k = ctx.knowledge;
     let site_wide = needs(&Scope::Site);
@@ -49,10 +51,13 @@ pub fn write(
             return Ok(0);
         }
         let whole = Selection::default();
-        let knowledge = json_document(ctx, &whole);
-        sink.write_with(paths::KNOWLEDGE_API, |out| write_json(out, &knowledge))?;
+        write_with_parts(sink, reuse, paths::KNOWLEDGE_API, |out, file| {
+            write_json(out, &json_document(ctx, &whole).with_parts(file))
+        })?;
         let groups = selected_fact_groups(ctx, &whole);
-        sink.write_with(paths::FACTS_CSV, |out| write_facts_csv(ctx, &groups, out))?;
+        write_with_parts(sink, reuse, paths::FACTS_CSV, |out, file| {
+            write_facts_csv(ctx, &groups, out, Some(file))
+        })?;
         let index = Index::new(ctx, extra, &by_subject);
         sink.write(paths::INDEX_API, to_json(&index).as_bytes())?;
         Ok(3)
@@ -65,7 +70,7 @@ pub fn write(
             .sum::<Result<usize, OutputError>>()?;
         let subjects = (0..by_subject.len())
             .into_par_iter()
-            .map(|s| write_subject(ctx, sink, s, &by_subject[s]))
+            .map(|s| write_subject(ctx, sink, reuse, s, &by_subject[s]))
             .sum::<Result<usize, OutputError>>()?;
         Ok(dimensions + subjects)
     };
@@ -161,25 +166,45 @@ fn write_fact(ctx: &ExportContext<'_>, sink: &Sink, at: FactIndex) -> Result<usi
 fn write_subject(
     ctx: &ExportContext<'_>,
     sink: &Sink,
+    reuse: &Reuse<'_>,
     s: usize,
     facts: &[FactIndex],
 ) -> Result<usize, OutputError> {
     let subject = &ctx.knowledge.subjects[s];
-    let file = SubjectFile {
-        schema_version: SCHEMA_VERSION,
-        subject: SubjectDoc::new(ctx, s),
-        facts: LazyFacts { ctx, facts },
-        links: Links::of(
-            ctx,
-            None,
-            &paths::subject_page(&subject.id),
-            &paths::subject_api(&subject.id),
-        ),
-    };
-    sink.write_with(&paths::subject_api(&subject.id), |out| {
-        write_json(out, &file)
-    })?;
+    write_with_parts(
+        sink,
+        reuse,
+        &paths::subject_api(&subject.id),
+        |out, parts| {
+            let file = SubjectFile {
+                schema_version: SCHEMA_VERSION,
+                subject: SubjectDoc::new(ctx, s),
+                facts: LazyFacts { ctx, facts, parts },
+                links: Links::of(
+                    ctx,
+                    None,
+                    &paths::subject_page(&subject.id),
+                    &paths::subject_api(&subject.id),
+                ),
+            };
+            write_json(out, &file)
+        },
+    )?;
     Ok(1)
+}
+
+/// Writes a whole-site file whose parts are recorded (and copied from the old file when
+/// current): `fill` writes through the counting writer it is given.
+fn write_with_parts(
+    sink: &Sink,
+    reuse: &Reuse<'_>,
+    path: &str,
+    fill: impl FnOnce(&mut dyn std::io::Write, &FileParts<'_>) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
+    let file = reuse.file(path, || sink.previous(path));
+    sink.write_with(path, |out| fill(&mut file.counting(out), &file))?;
+    reuse.finish_file(file);
+    Ok(())
 }
 
 /// For each subject, the facts about it in display order: one pass over the model.
@@ -216,17 +241,26 @@ struct SubjectFile<'a, 'b> {
 }
 
 /// Facts serialized one at a time as they are written: a subject's file lists thousands.
+/// Each dimension's facts are a part (run 0) of the file.
 struct LazyFacts<'a, 'b> {
     ctx: &'b ExportContext<'a>,
+    /// In display order, so each dimension's facts are together.
     facts: &'b [FactIndex],
+    parts: &'b FileParts<'b>,
 }
 
 impl Serialize for LazyFacts<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(Some(self.facts.len()))?;
-        for &at in self.facts {
-            seq.serialize_element(&FactDoc::new(self.ctx, at))?;
+        let mut rest = self.facts;
+        for d in 0..self.ctx.knowledge.dimensions.len() {
+            let count = rest.iter().take_while(|at| at.dimension == d).count();
+            let (group, after) = rest.split_at(count);
+            rest = after;
+            serialize_part(&mut seq, self.parts, 0, d, || {
+                group.iter().map(|&at| FactDoc::new(self.ctx, at))
+            })?;
         }
         seq.end()
     }

@@ -12,7 +12,7 @@ use crate::api;
 use crate::config::SiteConfig;
 use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
-use crate::incremental::{Fingerprints, Manifest, Plan, Scope};
+use crate::incremental::{Fingerprints, Manifest, Plan, Reuse, Scope};
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{DiskSink, MemorySink, OutputError, Sink};
 use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
@@ -231,6 +231,9 @@ pub struct Built {
     pub written: usize,
     /// True when every file was written.
     pub full: bool,
+    /// Parts of whole-site files (a dimension's rows, sections, JSON or CSV) copied from the
+    /// old files rather than made again.
+    pub reused_parts: usize,
     pub output: PathBuf,
     /// The files, when built into memory.
     pub memory: Option<MemoryOutput>,
@@ -284,6 +287,10 @@ pub fn build(
         .filter(|_| plan.needs(&Scope::Static))
         .collect();
     let site_wide = plan.needs(&Scope::Site);
+    let reuse = Reuse::new(
+        &plan,
+        loaded.knowledge.dimensions.iter().map(|d| d.id.as_str()),
+    );
     let total = pages.len() + embed_pages.len() + static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
@@ -297,7 +304,7 @@ pub fn build(
     let (rendered, indexed) = rayon::join(
         || -> Result<Duration, BuildError> {
             let started = Instant::now();
-            render_pages(&ctx, &loaded.templates, &pages, &sink, &tick)?;
+            render_pages(&ctx, &loaded.templates, &pages, &sink, Some(&reuse), &tick)?;
             render_embed_pages(&ctx, &loaded.templates, &embed_pages, &sink, &tick)?;
             let mut endpoints = Vec::new();
             if let Some(tree) = &loaded.tree {
@@ -313,9 +320,13 @@ pub fn build(
                     path: crate::embed::paths::DECISION_TREE_API,
                 });
             }
-            api::write(&export_context(&ctx), &sink, &endpoints, &|scope| {
-                plan.needs(scope)
-            })?;
+            api::write(
+                &export_context(&ctx),
+                &sink,
+                &endpoints,
+                &|scope| plan.needs(scope),
+                &reuse,
+            )?;
             for (path, bytes) in &static_files {
                 sink.write(&format!("static/{path}"), bytes)?;
                 tick();
@@ -340,6 +351,8 @@ pub fn build(
     timings.render = rendered?;
     timings.index = indexed?;
     let started = Instant::now();
+    let reused_parts = reuse.reused();
+    let parts = reuse.into_recorded();
     let mut previous_output = None;
     let mut written = 0;
     let memory = match sink {
@@ -347,14 +360,14 @@ pub fn build(
             timings.write = disk.write_time();
             let paths = disk.take_written();
             written = paths.len();
-            let outcome = plan.finish(paths.into_iter().chain(disk.take_kept()));
+            let outcome = plan.finish(paths.into_iter().chain(disk.take_kept()), parts);
             previous_output = disk.commit(&outcome.manifest, &outcome.stale)?;
             None
         }
         Sink::Memory(memory) => {
             let (fresh, kept) = memory.into_parts();
             written = fresh.len();
-            let outcome = plan.finish(fresh.keys().cloned().chain(kept));
+            let outcome = plan.finish(fresh.keys().cloned().chain(kept), parts);
             Some(MemoryOutput {
                 files: fresh,
                 removed: outcome.stale,
@@ -368,6 +381,7 @@ pub fn build(
         pages: page_total,
         written,
         full: plan.is_full(),
+        reused_parts,
         output,
         memory,
         previous_output,

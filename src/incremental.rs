@@ -10,8 +10,16 @@
 //!
 //! A build may also make only some scopes and leave the others as the folder holds them
 //! ([`Plan::leaving`]): the dev server publishes the pages of an edit before its search index.
+//!
+//! The whole-site files (the overview, subject and compare pages, `knowledge.json`, the
+//! subject files, `facts.csv`) are remade after any edit, but most of each is one part per
+//! dimension. The manifest records where each part lies ([`PartOffsets`]), and the next build
+//! copies the parts of unchanged dimensions from the old file ([`Reuse`], [`FileParts`])
+//! instead of rendering them again.
 
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,7 +29,7 @@ use crate::knowledge::Knowledge;
 use crate::theme::Theme;
 
 /// Bumped whenever the meaning of a fingerprint or the layout of the manifest changes.
-const MANIFEST_FORMAT: u32 = 2;
+const MANIFEST_FORMAT: u32 = 3;
 
 /// A part of the output that is made from the same inputs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -216,7 +224,15 @@ fn hex(bytes: &[u8]) -> String {
 pub struct Manifest {
     format: u32,
     scopes: BTreeMap<String, ScopeFiles>,
+    /// Where the per-dimension parts of each whole-site file lie, by path.
+    #[serde(default)]
+    parts: BTreeMap<String, PartOffsets>,
 }
+
+/// The byte ranges `[start, end)` of a file's per-dimension parts: one list per run of parts
+/// in the file (the rows of a table, the elements of a JSON array), one range per dimension in
+/// display order (empty when the dimension has nothing there).
+pub type PartOffsets = Vec<Vec<(u64, u64)>>;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ScopeFiles {
@@ -319,20 +335,43 @@ impl Plan {
         }
     }
 
-    /// Records what the build wrote (`written`, relative paths) over what the folder held.
-    pub fn finish(&self, written: impl IntoIterator<Item = String>) -> Outcome {
+    /// True when the folder holds the scope's files made from the same inputs, whatever this
+    /// build leaves or makes.
+    pub fn unchanged(&self, scope: &Scope) -> bool {
+        let key = scope.key();
+        self.previous
+            .as_ref()
+            .and_then(|previous| previous.scopes.get(&key))
+            .zip(self.fingerprints.scopes.get(&key))
+            .is_some_and(|(held, fresh)| held.fingerprint == *fresh)
+    }
+
+    /// Where the parts of a file the folder holds lie, when its manifest recorded them.
+    pub fn held_parts(&self, path: &str) -> Option<&PartOffsets> {
+        self.previous.as_ref()?.parts.get(path)
+    }
+
+    /// Records what the build wrote (`written`, relative paths) over what the folder held, with
+    /// the part offsets of the whole-site files it wrote (`parts`).
+    pub fn finish(
+        &self,
+        written: impl IntoIterator<Item = String>,
+        parts: BTreeMap<String, PartOffsets>,
+    ) -> Outcome {
+        let written: BTreeSet<String> = written.into_iter().collect();
         let mut by_scope: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for path in written {
+        for path in &written {
             by_scope
-                .entry(Scope::of_path(&path).key())
+                .entry(Scope::of_path(path).key())
                 .or_default()
-                .insert(path);
+                .insert(path.clone());
         }
         let empty = Manifest::default();
         let previous = self.previous.as_ref().unwrap_or(&empty);
         let mut manifest = Manifest {
             format: MANIFEST_FORMAT,
             scopes: BTreeMap::new(),
+            parts: BTreeMap::new(),
         };
         let mut stale = Vec::new();
         for (key, fingerprint) in &self.fingerprints.scopes {
@@ -383,7 +422,164 @@ impl Plan {
         stale.retain(|path| !kept.contains(path.as_str()));
         stale.sort();
         stale.dedup();
+        // A file this build wrote has the parts it recorded, or none; a file it left as it
+        // was keeps the parts it had.
+        let mut recorded: BTreeMap<String, PartOffsets> = parts
+            .into_iter()
+            .filter(|(path, _)| kept.contains(path.as_str()))
+            .collect();
+        for (path, offsets) in &previous.parts {
+            if kept.contains(path.as_str()) && !written.contains(path) {
+                recorded.insert(path.clone(), offsets.clone());
+            }
+        }
+        manifest.parts = recorded;
         Outcome { manifest, stale }
+    }
+}
+
+/// The part offsets of one build's whole-site files: which parts the folder's old files can
+/// give, and what the build records for the next one. Shared by the threads that write.
+pub struct Reuse<'a> {
+    plan: &'a Plan,
+    /// For each dimension (display order), true when its parts in the old files are current.
+    unchanged: Vec<bool>,
+    recorded: Mutex<BTreeMap<String, PartOffsets>>,
+    reused: std::sync::atomic::AtomicUsize,
+}
+
+impl<'a> Reuse<'a> {
+    /// `dimensions` are the ids in display order.
+    pub fn new<'d>(plan: &'a Plan, dimensions: impl Iterator<Item = &'d str>) -> Self {
+        let unchanged = dimensions
+            .map(|id| plan.unchanged(&Scope::Dimension(id.to_string())))
+            .collect();
+        Self {
+            plan,
+            unchanged,
+            recorded: Mutex::new(BTreeMap::new()),
+            reused: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Starts writing the file at `path`: when the folder holds it with recorded parts and
+    /// some of them are current, `old` is asked for its bytes (before they are overwritten).
+    pub fn file(&self, path: &str, old: impl FnOnce() -> Option<Vec<u8>>) -> FileParts<'_> {
+        let held = self
+            .plan
+            .held_parts(path)
+            .filter(|_| self.unchanged.iter().any(|&u| u));
+        let old = held.and_then(|offsets| Some((old()?, offsets)));
+        FileParts {
+            path: path.to_string(),
+            reuse: self,
+            old,
+            position: Cell::new(0),
+            recorded: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Keeps the offsets a finished file recorded, for the manifest.
+    pub fn finish_file(&self, file: FileParts<'_>) {
+        let recorded = file.recorded.into_inner();
+        self.recorded
+            .lock()
+            .expect("no writer panics while holding the lock")
+            .insert(file.path, recorded);
+    }
+
+    /// The offsets recorded by every finished file, by path.
+    pub fn into_recorded(self) -> BTreeMap<String, PartOffsets> {
+        self.recorded
+            .into_inner()
+            .expect("no writer panics while holding the lock")
+    }
+
+    /// Parts copied from old files so far.
+    pub fn reused(&self) -> usize {
+        self.reused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// One whole-site file being written: gives the old bytes of current parts and records where
+/// each part of the new file lies. Its writer must go through [`FileParts::counting`], so that
+/// positions are known.
+pub struct FileParts<'a> {
+    path: String,
+    reuse: &'a Reuse<'a>,
+    old: Option<(Vec<u8>, &'a PartOffsets)>,
+    position: Cell<u64>,
+    recorded: RefCell<PartOffsets>,
+}
+
+impl FileParts<'_> {
+    /// The old file's part `d` of the file's `list`th run of parts, when that dimension has
+    /// not changed since; `None` when the part must be made.
+    pub fn old(&self, list: usize, d: usize) -> Option<&str> {
+        if !self.reuse.unchanged.get(d).copied().unwrap_or(false) {
+            return None;
+        }
+        let (bytes, offsets) = self.old.as_ref()?;
+        let &(start, end) = offsets.get(list)?.get(d)?;
+        let part = bytes.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
+        std::str::from_utf8(part).ok()
+    }
+
+    /// Marks where part `d` of run `list` starts in the new file (the current position).
+    pub fn start(&self, list: usize, d: usize) {
+        let mut recorded = self.recorded.borrow_mut();
+        if recorded.len() <= list {
+            recorded.resize(list + 1, Vec::new());
+        }
+        let parts = &mut recorded[list];
+        if parts.len() <= d {
+            parts.resize(d + 1, (0, 0));
+        }
+        let at = self.position.get();
+        parts[d] = (at, at);
+    }
+
+    /// Marks where part `d` of run `list` ends; `reused` counts it as copied.
+    pub fn end(&self, list: usize, d: usize, reused: bool) {
+        if let Some(part) = self
+            .recorded
+            .borrow_mut()
+            .get_mut(list)
+            .and_then(|p| p.get_mut(d))
+        {
+            part.1 = self.position.get();
+        }
+        if reused {
+            self.reuse
+                .reused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Wraps the file's writer so that the positions of parts are known.
+    pub fn counting<'w>(&'w self, out: &'w mut dyn std::io::Write) -> Counting<'w> {
+        Counting {
+            out,
+            position: &self.position,
+        }
+    }
+}
+
+/// A writer that counts the bytes written through it (see [`FileParts::counting`]).
+pub struct Counting<'w> {
+    out: &'w mut dyn std::io::Write,
+    position: &'w Cell<u64>,
+}
+
+impl std::io::Write for Counting<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.out.write(buf)?;
+        self.position.set(self.position.get() + written as u64);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
@@ -442,6 +638,7 @@ mod tests {
                 "facts/b/z/index.html",
             ]
             .map(String::from),
+            BTreeMap::new(),
         );
         assert!(built.stale.is_empty());
         let second = Plan::new(
@@ -450,7 +647,10 @@ mod tests {
         );
         assert!(second.needs(&Scope::Site) && second.needs(&dim("a")));
         assert!(!second.needs(&dim("b")) && second.needs(&dim("c")));
-        let rebuilt = second.finish(["index.html", "facts/a/x/index.html"].map(String::from));
+        let rebuilt = second.finish(
+            ["index.html", "facts/a/x/index.html"].map(String::from),
+            BTreeMap::new(),
+        );
         assert_eq!(rebuilt.stale, vec!["facts/a/y/index.html".to_string()]);
         let held: Vec<&str> = rebuilt.manifest.files().collect();
         assert_eq!(
@@ -462,29 +662,75 @@ mod tests {
             Some(rebuilt.manifest),
         );
         assert!(!third.needs(&dim("a")));
-        let removed = third.finish(["index.html".to_string()]);
+        let removed = third.finish(["index.html".to_string()], BTreeMap::new());
         assert_eq!(removed.stale, vec!["facts/b/z/index.html".to_string()]);
     }
 
     #[test]
     fn a_plan_leaving_a_scope_neither_makes_nor_removes_it_and_a_later_plan_does() {
         let first = Plan::new(fingerprints(&[("site", "1"), ("search", "1")]), None);
-        let built = first.finish(["index.html", "search/index/a.bin"].map(String::from));
+        let built = first.finish(
+            ["index.html", "search/index/a.bin"].map(String::from),
+            BTreeMap::new(),
+        );
         let fresh = || fingerprints(&[("site", "2"), ("search", "2")]);
         let pages = Plan::new(fresh(), Some(built.manifest)).leaving(|s| *s == Scope::Search);
         assert!(pages.needs(&Scope::Site) && !pages.needs(&Scope::Search));
         assert!(pages.holds("search/index/a.bin") && pages.holds("index.html"));
         assert!(!pages.holds("search/index/b.bin"));
-        let pages = pages.finish(["index.html".to_string()]);
+        let pages = pages.finish(["index.html".to_string()], BTreeMap::new());
         assert!(pages.stale.is_empty(), "{:?}", pages.stale);
         let held: BTreeSet<&str> = pages.manifest.files().collect();
         assert_eq!(held, BTreeSet::from(["index.html", "search/index/a.bin"]));
         let search = Plan::new(fresh(), Some(pages.manifest)).leaving(|s| *s != Scope::Search);
         assert!(search.needs(&Scope::Search) && !search.needs(&Scope::Site));
-        let search = search.finish(["search/index/b.bin".to_string()]);
+        let search = search.finish(["search/index/b.bin".to_string()], BTreeMap::new());
         assert_eq!(search.stale, ["search/index/a.bin"]);
         let after = Plan::new(fresh(), Some(search.manifest));
         assert!(!after.needs(&Scope::Site) && !after.needs(&Scope::Search));
+    }
+
+    #[test]
+    fn a_file_gives_the_old_parts_of_unchanged_dimensions_and_records_its_new_ones() {
+        use std::io::Write as _;
+        let scopes =
+            |a: &str| fingerprints(&[("site", a), ("dimension:a", a), ("dimension:b", "1")]);
+        let old = b"<h1>[a-old][b-old]</h1>".to_vec();
+        let first = Plan::new(scopes("1"), None);
+        let offsets = vec![vec![(4, 11), (11, 18)]];
+        let built = first.finish(
+            ["index.html".to_string()],
+            BTreeMap::from([("index.html".to_string(), offsets)]),
+        );
+        let plan = Plan::new(scopes("2"), Some(built.manifest));
+        let reuse = Reuse::new(&plan, ["a", "b"].into_iter());
+        let file = reuse.file("index.html", || Some(old.clone()));
+        assert_eq!((file.old(0, 0), file.old(0, 1)), (None, Some("[b-old]")));
+        assert_eq!(file.old(1, 1), None, "no such run");
+        let mut out = Vec::new();
+        {
+            let mut counting = file.counting(&mut out);
+            counting.write_all(b"<h2>").expect("write");
+            file.start(0, 0);
+            counting.write_all(b"[a-new!]").expect("write");
+            file.end(0, 0, false);
+            file.start(0, 1);
+            counting.write_all(b"[b-old]").expect("write");
+            file.end(0, 1, true);
+        }
+        reuse.finish_file(file);
+        assert_eq!(reuse.reused(), 1);
+        let recorded = reuse.into_recorded();
+        assert_eq!(recorded["index.html"], vec![vec![(4, 12), (12, 19)]]);
+        // A file written again records new parts; a file left as it was keeps its own.
+        let outcome = plan.finish(["index.html".to_string()], recorded);
+        assert_eq!(outcome.manifest.parts["index.html"][0][0], (4, 12));
+        let after = Plan::new(scopes("3"), Some(outcome.manifest));
+        let kept = after.finish(["other.html".to_string()], BTreeMap::new());
+        assert!(
+            kept.manifest.parts.is_empty(),
+            "index.html is gone, and its parts"
+        );
     }
 
     #[test]
@@ -492,6 +738,7 @@ mod tests {
         let manifest = Manifest {
             format: MANIFEST_FORMAT,
             scopes: BTreeMap::new(),
+            parts: BTreeMap::new(),
         };
         assert_eq!(Manifest::parse(&manifest.to_json()), Some(manifest));
         assert_eq!(Manifest::parse(br#"{"format": 0, "scopes": {}}"#), None);

@@ -82,6 +82,17 @@ impl Sink {
         }
     }
 
+    /// The bytes the target holds at `path` before this build writes it: the old file a
+    /// whole-site file's unchanged parts are copied from. Only an updated folder has any.
+    pub fn previous(&self, path: &str) -> Option<Vec<u8>> {
+        match self {
+            Sink::Disk(disk) if disk.updating && check_relative(path).is_ok() => {
+                std::fs::read(disk.target.join(path)).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// True when compressed copies of large files are worth making: a static host serves them
     /// as they are, while the dev server compresses its responses itself and `check` keeps
     /// nothing.
@@ -678,7 +689,7 @@ mod tests {
             crate::incremental::Fingerprints::of_scopes(&[("site", "1")]),
             held.clone(),
         );
-        let outcome = plan.finish(disk.take_written());
+        let outcome = plan.finish(disk.take_written(), BTreeMap::new());
         let stale: Vec<String> = stale.iter().map(|s| s.to_string()).collect();
         let leftover = disk.commit(&outcome.manifest, &stale).expect("commit");
         (held, leftover)

@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark `versus build` against Hugo on the same generated knowledge base, and against the
 I/O floor (copying the finished output folder), for each size given; then the time of a build
-after editing one fact against a clean build of the same folder.
+after editing one fact against a clean build.
 
     python3 scripts/bench/run.py [--sizes 1000,10000,100000] [--runs 3] [--hugo PATH]
+                                 [--generator ../shared/bench/gen_corpus.py]
+
+The corpus comes from the shared benchmark harness's generator when it is found (its
+`canonical` form for versus, its `hugo-lean` site for Hugo: the anchors the speed goals are
+stated against), otherwise from `corpus.py` next to this script (the same shape, with a Hugo
+site of equally lean templates).
 
 For each size: full build wall and CPU time, peak RSS, pages and bytes written, search index
 size and the time of each stage, as medians over the runs; Hugo / versus and versus / copy
@@ -56,20 +62,34 @@ def find_hugo(given):
     return None
 
 
+def corpus_for(facts, generator, scratch):
+    """Generates (once) the corpus of `facts` facts; returns (versus site, Hugo site)."""
+    if generator:
+        corpus = os.path.join(scratch, f"harness-{facts}")
+        forms = {"versus": "canonical", "hugo": "hugo-lean"}
+        command = [sys.executable, generator, "--facts", str(facts), "--out", corpus,
+                   "--forms", "canonical,hugo,hugo-lean"]
+    else:
+        corpus = os.path.join(scratch, f"corpus-{facts}")
+        forms = {"versus": "versus", "hugo": "hugo"}
+        command = [sys.executable, os.path.join(HERE, "corpus.py"), "--facts", str(facts), "--out", corpus]
+    site, hugo_site = (os.path.join(corpus, forms[tool]) for tool in ("versus", "hugo"))
+    if not os.path.exists(os.path.join(site, "site.toml")):
+        shutil.rmtree(corpus, ignore_errors=True)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return site, hugo_site
+
+
 def bench_size(facts, args, hugo, scratch):
-    corpus = os.path.join(scratch, f"corpus-{facts}")
-    if not os.path.exists(os.path.join(corpus, "versus", "site.toml")):
-        subprocess.run([sys.executable, os.path.join(HERE, "corpus.py"), "--facts", str(facts), "--out", corpus],
-                       check=True, stdout=subprocess.DEVNULL)
-    versus = os.path.join(REPO, "target", "release", "versus")
+    site, hugo_site = corpus_for(facts, args.generator, scratch)
+    versus = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "release", "versus")
     results = {"versus": [], "hugo": [], "copy": []}
     for run in range(args.runs + 1):  # the first round warms caches and is not counted
         out = os.path.join(scratch, f"out-{facts}-versus-{run}")
-        wall, cpu, rss, stdout = timed([versus, "build", "-q", "--timings", "--root", os.path.join(corpus, "versus"),
-                                        "--output", out])
+        wall, cpu, rss, stdout = timed([versus, "build", "-q", "--timings", "--root", site, "--output", out])
         stages = json.loads(stdout.decode() or "{}")
         if hugo:
-            hugo_wall, hugo_cpu, hugo_rss, _ = timed([hugo, "--quiet", "-s", os.path.join(corpus, "hugo"),
+            hugo_wall, hugo_cpu, hugo_rss, _ = timed([hugo, "--quiet", "-s", hugo_site,
                                                       "-d", os.path.join(scratch, f"out-{facts}-hugo-{run}")])
         copy_wall, _, _, _ = timed(["cp", "-r", out, os.path.join(scratch, f"out-{facts}-copy-{run}")])
         if run == 0:
@@ -82,13 +102,12 @@ def bench_size(facts, args, hugo, scratch):
             results["hugo"].append({"wall": hugo_wall, "cpu": hugo_cpu, "rss": hugo_rss})
         results["copy"].append({"wall": copy_wall})
     if facts <= args.incremental_up_to:
-        results["incremental"] = incremental(versus, corpus, scratch, facts)
+        results["incremental"] = incremental(versus, site, scratch, facts)
     return results
 
 
-def incremental(versus, corpus, scratch, facts):
+def incremental(versus, site, scratch, facts):
     """Times a build after editing one fact against a clean build of the same output folder."""
-    site = os.path.join(corpus, "versus")
     out = os.path.join(scratch, f"out-{facts}-incremental")
     build = [versus, "build", "-q", "--timings", "--root", site, "--output", out]
     for _ in range(3):  # from the third build on, the cache holds a copy to update
@@ -134,6 +153,7 @@ def report(facts, results):
         line["one_fact_edit_s"] = round(inc["edit_wall"], 3)
         line["clean_rebuild_s"] = round(inc["clean_wall"], 3)
         line["edit_over_clean"] = round(inc["edit_wall"] / inc["clean_wall"], 3)
+        line["edit_over_fresh_build"] = round(inc["edit_wall"] / line["versus_wall_s"], 3)
     if results["hugo"]:
         line["hugo_wall_s"] = round(median(results["hugo"], "wall"), 3)
         line["hugo_peak_rss_mib"] = round(max(r["rss"] for r in results["hugo"]), 1)
@@ -147,10 +167,15 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--hugo", help="path to the hugo binary")
     parser.add_argument("--scratch", default="/tmp/versus-bench")
+    parser.add_argument("--generator", default=os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py"),
+                        help="the shared harness's gen_corpus.py; corpus.py is used when it is missing")
     parser.add_argument("--keep", action="store_true", help="keep the build outputs")
     parser.add_argument("--incremental-up-to", type=int, default=10000,
                         help="time a one-fact edit for sizes up to this many facts")
     args = parser.parse_args()
+    if not os.path.exists(args.generator):
+        print(f"{args.generator} not found: the corpus comes from corpus.py", file=sys.stderr)
+        args.generator = None
     hugo = find_hugo(args.hugo)
     if not hugo:
         print("hugo not found: only versus and the copy floor are measured", file=sys.stderr)
@@ -171,8 +196,9 @@ def main():
               f"{l['bytes'] / 1e6:>8.1f} {l.get('hugo_wall_s', float('nan')):>8.2f}s {l.get('hugo_over_versus', float('nan')):>12.2f} "
               f"{l['copy_wall_s']:>7.2f}s {l['versus_over_copy']:>12.2f}")
     print("stages (ms):", json.dumps({l["facts"]: l["stages_ms"] for l in lines}))
-    print("one-fact edit / clean rebuild of the same folder:",
-          json.dumps({l["facts"]: f"{l['one_fact_edit_s']} s / {l['clean_rebuild_s']} s = {l['edit_over_clean']}"
+    print("one-fact edit / clean rebuild of the same folder (--clean), and / build into a fresh folder:",
+          json.dumps({l["facts"]: f"{l['one_fact_edit_s']} s / {l['clean_rebuild_s']} s = {l['edit_over_clean']}; "
+                                  f"/ {l['versus_wall_s']} s = {l['edit_over_fresh_build']}"
                       for l in lines if "edit_over_clean" in l}))
 
 

@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 
 use super::{ExportContext, escape, paths};
+use crate::incremental::FileParts;
 use crate::knowledge::{FactIndex, FactValue};
 
 /// The columns, in order. Lists of ids and URLs (subjects, sources, aliases) are joined with
@@ -30,32 +31,51 @@ pub const COLUMNS: &[&str] = &[
 /// The CSV of the given facts, in the order given.
 pub fn facts_csv(ctx: &ExportContext<'_>, facts: &[Vec<FactIndex>]) -> String {
     let mut out = Vec::new();
-    write_facts_csv(ctx, facts, &mut out).expect("writing to memory cannot fail");
+    write_facts_csv(ctx, facts, &mut out, None).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("CSV cells are UTF-8")
 }
 
 /// Writes the CSV of the given facts: groups (dimensions) are formatted in parallel, a batch at
-/// a time, so that a large table is never held whole in memory.
+/// a time, so that a large table is never held whole in memory. As a whole-site file (`file`,
+/// through whose counting writer `out` goes), group `g` is part `g` of run 0, copied from the
+/// old file when it gives it.
 pub fn write_facts_csv(
     ctx: &ExportContext<'_>,
     facts: &[Vec<FactIndex>],
     out: &mut dyn std::io::Write,
+    file: Option<&FileParts<'_>>,
 ) -> std::io::Result<()> {
     out.write_all(COLUMNS.join(",").as_bytes())?;
     out.write_all(b"\n")?;
-    for batch in facts.chunks(256) {
-        let parts: Vec<String> = batch
+    let old = |g: usize| file.and_then(|f| f.old(0, g));
+    for (batch_number, batch) in facts.chunks(256).enumerate() {
+        let first = batch_number * 256;
+        let reused: Vec<bool> = (first..first + batch.len())
+            .map(|g| old(g).is_some())
+            .collect();
+        let parts: Vec<Option<String>> = batch
             .par_iter()
-            .map(|group| {
+            .zip(&reused)
+            .map(|(group, &reused)| {
+                if reused {
+                    return None;
+                }
                 let mut part = String::new();
                 for &at in group {
                     fact_row(ctx, at, &mut part);
                 }
-                part
+                Some(part)
             })
             .collect();
-        for part in parts {
-            out.write_all(part.as_bytes())?;
+        for (i, part) in parts.into_iter().enumerate() {
+            let g = first + i;
+            file.inspect(|f| f.start(0, g));
+            let text = match &part {
+                Some(text) => text.as_str(),
+                None => old(g).unwrap_or_default(),
+            };
+            out.write_all(text.as_bytes())?;
+            file.inspect(|f| f.end(0, g, part.is_none()));
         }
     }
     Ok(())

@@ -15,6 +15,7 @@ pub mod wiki;
 use thiserror::Error;
 
 use crate::config::SiteConfig;
+use crate::incremental::FileParts;
 use crate::knowledge::{Fact, FactIndex, Knowledge};
 use crate::text::RenderedText;
 use table::Table;
@@ -257,13 +258,27 @@ pub fn json_document<'a, 'b>(
     ctx: &'b ExportContext<'a>,
     selection: &'b Selection,
 ) -> LazyDocument<'a, 'b> {
-    LazyDocument { ctx, selection }
+    LazyDocument {
+        ctx,
+        selection,
+        file: None,
+    }
 }
 
 /// See [`json_document`].
 pub struct LazyDocument<'a, 'b> {
     ctx: &'b ExportContext<'a>,
     selection: &'b Selection,
+    file: Option<&'b FileParts<'b>>,
+}
+
+impl<'b> LazyDocument<'_, 'b> {
+    /// The same document written as a whole-site file: each dimension is a part (run 0) that
+    /// the old file gives when it is unchanged.
+    pub fn with_parts(mut self, file: &'b FileParts<'b>) -> Self {
+        self.file = Some(file);
+        self
+    }
 }
 
 impl serde::Serialize for LazyDocument<'_, '_> {
@@ -283,6 +298,7 @@ impl serde::Serialize for LazyDocument<'_, '_> {
             &LazyDimensions {
                 ctx,
                 selection: self.selection,
+                file: self.file,
             },
         )?;
         doc.end()
@@ -292,6 +308,7 @@ impl serde::Serialize for LazyDocument<'_, '_> {
 struct LazyDimensions<'a, 'b> {
     ctx: &'b ExportContext<'a>,
     selection: &'b Selection,
+    file: Option<&'b FileParts<'b>>,
 }
 
 impl serde::Serialize for LazyDimensions<'_, '_> {
@@ -302,12 +319,13 @@ impl serde::Serialize for LazyDimensions<'_, '_> {
         let dimensions = selection.dimensions(k);
         let mut seq = serializer.serialize_seq(Some(dimensions.len()))?;
         for d in dimensions {
-            seq.serialize_element(&json::DimensionDoc::new(
-                ctx,
-                d,
-                |at| selection.keeps(k, at, k.fact_at(at)),
-                whole,
-            ))?;
+            let doc = || {
+                json::DimensionDoc::new(ctx, d, |at| selection.keeps(k, at, k.fact_at(at)), whole)
+            };
+            match self.file {
+                Some(file) => serialize_part(&mut seq, file, 0, d, || [doc()])?,
+                None => seq.serialize_element(&doc())?,
+            }
         }
         seq.end()
     }
@@ -320,6 +338,99 @@ pub fn selected_fact_groups(ctx: &ExportContext<'_>, selection: &Selection) -> V
         .into_iter()
         .map(|d| selected_facts(ctx, selection, d))
         .collect()
+}
+
+/// Serializes part `d` of run `list` of a whole-site JSON file: elements of the array `seq`,
+/// copied from the old file when it gives the part, made by `items` otherwise; the part's
+/// offsets are recorded either way (the file's writer counts through `file`).
+pub fn serialize_part<S, T, I>(
+    seq: &mut S,
+    file: &FileParts<'_>,
+    list: usize,
+    d: usize,
+    items: impl FnOnce() -> I,
+) -> Result<(), S::Error>
+where
+    S: serde::ser::SerializeSeq,
+    T: serde::Serialize,
+    I: IntoIterator<Item = T>,
+{
+    if let Some(old) = file.old(list, d) {
+        if old.is_empty() {
+            file.start(list, d);
+            file.end(list, d, true);
+            return Ok(());
+        }
+        return seq.serialize_element(&Marked {
+            file,
+            list,
+            d,
+            first: true,
+            last: true,
+            value: Raw(old),
+            reused: true,
+        });
+    }
+    let mut items = items().into_iter().peekable();
+    if items.peek().is_none() {
+        file.start(list, d);
+        file.end(list, d, false);
+    }
+    let mut first = true;
+    while let Some(value) = items.next() {
+        let last = items.peek().is_none();
+        seq.serialize_element(&Marked {
+            file,
+            list,
+            d,
+            first,
+            last,
+            value,
+            reused: false,
+        })?;
+        first = false;
+    }
+    Ok(())
+}
+
+/// An array element that marks where its part starts (`first`) and ends (`last`): the
+/// separator before an element is written before its `serialize` runs.
+struct Marked<'f, 'r, T> {
+    file: &'f FileParts<'r>,
+    list: usize,
+    d: usize,
+    first: bool,
+    last: bool,
+    value: T,
+    reused: bool,
+}
+
+impl<T: serde::Serialize> serde::Serialize for Marked<'_, '_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.first {
+            self.file.start(self.list, self.d);
+        }
+        let done = self.value.serialize(serializer);
+        if self.last {
+            self.file.end(self.list, self.d, self.reused);
+        }
+        done
+    }
+}
+
+/// JSON text written as it is: serde_json's protocol for `RawValue` (a struct named by its
+/// token), without parsing the text again to check it. The text is a part this program wrote,
+/// at the same place in the same document.
+struct Raw<'a>(&'a str);
+
+impl serde::Serialize for Raw<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        const TOKEN: &str = "$serde_json::private::RawValue";
+        let mut raw = serializer.serialize_struct(TOKEN, 1)?;
+        raw.serialize_field(TOKEN, self.0)?;
+        raw.end()
+    }
 }
 
 /// `versus 0.1.0`: the program that wrote a document.
@@ -402,5 +513,96 @@ impl serde_json::ser::Formatter for ScriptSafe {
     }
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.end_object_value(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::incremental::{Fingerprints, Plan, Reuse};
+
+    /// An array of groups of strings, one group per dimension, written as parts.
+    struct Groups<'f, 'r> {
+        groups: Vec<Vec<&'static str>>,
+        file: &'f FileParts<'r>,
+    }
+
+    impl serde::Serialize for Groups<'_, '_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{SerializeSeq, SerializeStruct};
+            struct Items<'a, 'f, 'r>(&'a Groups<'f, 'r>);
+            impl serde::Serialize for Items<'_, '_, '_> {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let mut seq = s.serialize_seq(None)?;
+                    for (d, group) in self.0.groups.iter().enumerate() {
+                        serialize_part(&mut seq, self.0.file, 0, d, || {
+                            group.iter().map(|text| BTreeMap::from([("text", *text)]))
+                        })?;
+                    }
+                    seq.end()
+                }
+            }
+            let mut doc = serializer.serialize_struct("Doc", 1)?;
+            doc.serialize_field("items", &Items(self))?;
+            doc.end()
+        }
+    }
+
+    fn written(
+        plan: &Plan,
+        old: Option<Vec<u8>>,
+        groups: Vec<Vec<&'static str>>,
+    ) -> (String, usize, Plan) {
+        let reuse = Reuse::new(plan, ["a", "b", "c"].into_iter());
+        let file = reuse.file("x.json", || old);
+        let mut out = Vec::new();
+        write_json(
+            &mut file.counting(&mut out),
+            &Groups {
+                groups,
+                file: &file,
+            },
+        )
+        .expect("write");
+        reuse.finish_file(file);
+        let reused = reuse.reused();
+        let outcome = plan.finish(["x.json".to_string()], reuse.into_recorded());
+        (
+            String::from_utf8(out).expect("utf-8"),
+            reused,
+            Plan::new(
+                Fingerprints::of_scopes(&[
+                    ("site", "2"),
+                    ("dimension:a", "2"),
+                    ("dimension:b", "1"),
+                    ("dimension:c", "1"),
+                ]),
+                Some(outcome.manifest),
+            ),
+        )
+    }
+
+    #[test]
+    fn json_parts_copied_from_the_old_file_give_the_bytes_a_fresh_serialization_gives() {
+        let first = Plan::new(
+            Fingerprints::of_scopes(&[
+                ("site", "1"),
+                ("dimension:a", "1"),
+                ("dimension:b", "1"),
+                ("dimension:c", "1"),
+            ]),
+            None,
+        );
+        let before = vec![vec!["a1", "a2"], vec![], vec!["c</1", "c2"]];
+        let (old, reused, plan) = written(&first, None, before);
+        assert_eq!(reused, 0);
+        let after = vec![vec!["a1 edited"], vec![], vec!["c</1", "c2"]];
+        let (updated, reused, _) = written(&plan, Some(old.into_bytes()), after.clone());
+        assert_eq!(reused, 2, "b (empty) and c come from the old file");
+        let (fresh, _, _) = written(&first, None, after);
+        assert_eq!(updated, fresh);
+        assert!(fresh.contains("<\\/1"), "{fresh}");
     }
 }

@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::config::SiteConfig;
 use crate::decide::DecisionTree;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::incremental::FileParts;
 use crate::knowledge::{FactIndex, Knowledge};
 use crate::output::OutputError;
 use crate::text::RenderedText;
@@ -190,6 +191,32 @@ impl Templates {
             .collect()
     }
 
+    /// Renders one part per dimension (`0..dimensions`) of run `list` of a whole-site file, in
+    /// parallel, leaving out (`None`) those the old file gives.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_by_dimension<T: serde::Serialize + Send>(
+        &self,
+        template: &str,
+        name: &'static str,
+        root: &str,
+        dimensions: usize,
+        file: Option<&FileParts<'_>>,
+        list: usize,
+        item: impl Fn(usize) -> T + Sync + Send,
+    ) -> Result<Vec<Option<String>>, RenderError> {
+        use rayon::prelude::*;
+        let fresh: Vec<usize> = (0..dimensions)
+            .filter(|&d| file.and_then(|f| f.old(list, d)).is_none())
+            .collect();
+        let rendered =
+            self.render_each(template, name, root, fresh.par_iter().map(|&d| item(d)))?;
+        let mut parts = vec![None; dimensions];
+        for (d, html) in fresh.into_iter().zip(rendered) {
+            parts[d] = Some(html);
+        }
+        Ok(parts)
+    }
+
     /// True when the theme has this template (optional templates may be left out).
     pub fn has(&self, name: &str) -> bool {
         self.tera.contains_template(name)
@@ -202,14 +229,35 @@ impl Templates {
 /// sanitized away.
 #[derive(Debug, Default)]
 pub struct Splices {
-    parts: Vec<(String, Vec<String>)>,
+    parts: Vec<(String, Spliced)>,
+}
+
+#[derive(Debug)]
+enum Spliced {
+    Rendered(Vec<String>),
+    /// One part per dimension, forming run `list` of the file's parts (see
+    /// [`crate::incremental::FileParts`]); `None` for a part copied from the old file.
+    ByDimension {
+        list: usize,
+        parts: Vec<Option<String>>,
+    },
 }
 
 impl Splices {
     /// Keeps `parts` and returns the marker the template prints in their place.
     pub fn add(&mut self, parts: Vec<String>) -> String {
+        self.push(Spliced::Rendered(parts))
+    }
+
+    /// Like [`Splices::add`], for one part per dimension whose offsets the file records as
+    /// run `list`; the parts that are `None` are copied from the old file.
+    pub fn add_by_dimension(&mut self, list: usize, parts: Vec<Option<String>>) -> String {
+        self.push(Spliced::ByDimension { list, parts })
+    }
+
+    fn push(&mut self, spliced: Spliced) -> String {
         let marker = format!("<versus-splice-{}>", self.parts.len());
-        self.parts.push((marker.clone(), parts));
+        self.parts.push((marker.clone(), spliced));
         marker
     }
 
@@ -217,16 +265,39 @@ impl Splices {
         self.parts.is_empty()
     }
 
-    /// Writes the page with each marker replaced by its parts.
-    pub fn write(&self, page: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    /// Writes the page with each marker replaced by its parts, recording in `file` where the
+    /// per-dimension parts lie (`out` must count through it).
+    pub fn write(
+        &self,
+        page: &str,
+        out: &mut dyn std::io::Write,
+        file: Option<&FileParts<'_>>,
+    ) -> std::io::Result<()> {
         let mut rest = page;
-        for (marker, parts) in &self.parts {
+        for (marker, spliced) in &self.parts {
             let Some(at) = rest.find(marker.as_str()) else {
                 continue;
             };
             out.write_all(&rest.as_bytes()[..at])?;
-            for part in parts {
-                out.write_all(part.as_bytes())?;
+            match spliced {
+                Spliced::Rendered(parts) => {
+                    for part in parts {
+                        out.write_all(part.as_bytes())?;
+                    }
+                }
+                Spliced::ByDimension { list, parts } => {
+                    for (d, part) in parts.iter().enumerate() {
+                        file.inspect(|f| f.start(*list, d));
+                        let html = match part {
+                            Some(html) => html.as_str(),
+                            None => file.and_then(|f| f.old(*list, d)).ok_or_else(|| {
+                                std::io::Error::other("a reused part is missing from the old file")
+                            })?,
+                        };
+                        out.write_all(html.as_bytes())?;
+                        file.inspect(|f| f.end(*list, d, part.is_none()));
+                    }
+                }
             }
             rest = &rest[at + marker.len()..];
         }
@@ -348,7 +419,7 @@ mod tests {
         let other = splices.add(vec!["<p>x</p>".into()]);
         let page = format!("<table>{rows}</table>{other}<footer>&lt;versus-splice-0&gt;</footer>");
         let mut out = Vec::new();
-        splices.write(&page, &mut out).expect("write");
+        splices.write(&page, &mut out, None).expect("write");
         assert_eq!(
             String::from_utf8(out).expect("utf-8"),
             "<table><tr>1</tr><tr>2</tr></table><p>x</p><footer>&lt;versus-splice-0&gt;</footer>"

@@ -9,6 +9,7 @@ use super::views::{
     humanize_key, matrix_row, sources, value_text,
 };
 use super::{RenderContext, RenderError, Splices, Templates};
+use crate::incremental::{FileParts, Reuse};
 use crate::knowledge::{Fact, FactIndex};
 use crate::output::Sink;
 
@@ -106,23 +107,36 @@ pub fn compare_pairs(subjects: usize) -> Vec<(usize, usize)> {
 }
 
 /// Renders every page in parallel and writes each as soon as it is ready; `progress` is called
-/// once per page written.
+/// once per page written. With `reuse`, the whole-site pages copy the rows and sections of
+/// unchanged dimensions from their old files.
 pub fn render_pages(
     ctx: &RenderContext<'_>,
     templates: &Templates,
     pages: &[Page],
     sink: &Sink,
+    reuse: Option<&Reuse<'_>>,
     progress: &(dyn Fn() + Sync),
 ) -> Result<usize, RenderError> {
     // Built once: template values share their maps, so every page gets it for free.
     let site = tera::Value::from_serializable(&SiteView::new(ctx));
     pages.par_iter().try_for_each(|page| {
-        let (html, splices) = render_page(ctx, templates, &site, *page)?;
         let path = page.file_path(ctx);
+        let has_parts = matches!(page, Page::Index | Page::Subject(_) | Page::Compare(..));
+        let file = reuse
+            .filter(|_| has_parts)
+            .map(|reuse| reuse.file(&path, || sink.previous(&path)));
+        let (html, splices) = render_page(ctx, templates, &site, *page, file.as_ref())?;
         if splices.is_empty() {
             sink.write(&path, html.as_bytes())?;
+        } else if let Some(file) = &file {
+            sink.write_with(&path, |out| {
+                splices.write(&html, &mut file.counting(out), Some(file))
+            })?;
         } else {
-            sink.write_with(&path, |out| splices.write(&html, out))?;
+            sink.write_with(&path, |out| splices.write(&html, out, None))?;
+        }
+        if let (Some(reuse), Some(file)) = (reuse, file) {
+            reuse.finish_file(file);
         }
         progress();
         Ok::<(), RenderError>(())
@@ -199,6 +213,7 @@ fn render_page(
     templates: &Templates,
     site: &tera::Value,
     page: Page,
+    file: Option<&FileParts<'_>>,
 ) -> Result<(String, Splices), RenderError> {
     let path = page.url_path(ctx);
     let root = match page {
@@ -221,7 +236,7 @@ fn render_page(
         oembed: None,
     };
     let mut splices = Splices::default();
-    let mut meta = fill_page(ctx, templates, &mut splices, page, meta, &mut context)?;
+    let mut meta = fill_page(ctx, templates, &mut splices, page, file, meta, &mut context)?;
     (meta.json, meta.oembed) = super::embeds::twins(ctx, page);
     if let Some(section) = super::embeds::EmbedSection::of(ctx, page) {
         context.insert("embed", &section);
@@ -246,6 +261,7 @@ fn fill_page<'a>(
     templates: &Templates,
     splices: &mut Splices,
     page: Page,
+    file: Option<&FileParts<'_>>,
     mut meta: PageMeta<'a>,
     context: &mut Context,
 ) -> Result<PageMeta<'a>, RenderError> {
@@ -266,12 +282,18 @@ fn fill_page<'a>(
                     .map(|s| SubjectView::new(k, ctx.text, s))
                     .collect::<Vec<_>>(),
             );
-            let rows = (0..k.dimensions.len())
-                .into_par_iter()
-                .map(|d| matrix_row(k, ctx.text, d, &all));
+            let rows = templates.render_by_dimension(
+                "row.html",
+                "row",
+                &meta.root,
+                k.dimensions.len(),
+                file,
+                0,
+                |d| matrix_row(k, ctx.text, d, &all),
+            )?;
             let matrix = Table {
                 subjects: link_subjects(ctx, &all),
-                rows_html: splices.add(templates.render_rows(&meta.root, rows)?),
+                rows_html: splices.add_by_dimension(0, rows),
             };
             context.insert("matrix", &matrix);
             meta.verified = Verified::of(k.facts().map(|(_, f)| f));
@@ -339,9 +361,15 @@ fn fill_page<'a>(
                     subject_name: &subject.name,
                 }
             };
-            let sections = (0..k.dimensions.len()).into_par_iter().map(section);
-            let sections_html =
-                templates.render_each("subject_section.html", "section", &meta.root, sections)?;
+            let sections_html = templates.render_by_dimension(
+                "subject_section.html",
+                "section",
+                &meta.root,
+                k.dimensions.len(),
+                file,
+                0,
+                section,
+            )?;
             context.insert("subject", &SubjectView::new(k, ctx.text, s));
             context.insert(
                 "dimensions",
@@ -350,7 +378,7 @@ fn fill_page<'a>(
                     .map(DimensionLink::new)
                     .collect::<Vec<_>>(),
             );
-            context.insert("sections_html", &splices.add(sections_html));
+            context.insert("sections_html", &splices.add_by_dimension(0, sections_html));
             let facts: Vec<&Fact> = k.facts().map(|(_, f)| f).filter(about).collect();
             meta.verified = Verified::of(facts.iter().copied());
             meta.sources = sources(facts);
@@ -386,12 +414,18 @@ fn fill_page<'a>(
                 k.subjects[a].name, k.subjects[b].name
             );
             meta.breadcrumbs = vec![home];
-            let rows = (0..k.dimensions.len())
-                .into_par_iter()
-                .map(|d| matrix_row(k, ctx.text, d, &[a, b]));
+            let rows = templates.render_by_dimension(
+                "row.html",
+                "row",
+                &meta.root,
+                k.dimensions.len(),
+                file,
+                0,
+                |d| matrix_row(k, ctx.text, d, &[a, b]),
+            )?;
             let matrix = Table {
                 subjects: link_subjects(ctx, &[a, b]),
-                rows_html: splices.add(templates.render_rows(&meta.root, rows)?),
+                rows_html: splices.add_by_dimension(0, rows),
             };
             context.insert("matrix", &matrix);
             context.insert(

@@ -10,13 +10,18 @@ use crate::common::{copy_tree, shipped_site};
 
 /// Builds `root` into its output folder; returns (files written, full build).
 fn build_at(root: &Path, clean: bool) -> (usize, bool) {
+    let built = build_reporting(root, clean);
+    (built.written, built.full)
+}
+
+fn build_reporting(root: &Path, clean: bool) -> build::Built {
     let loaded = build::load(root, &LoadOptions::default())
         .unwrap_or_else(|diags| panic!("load failed: {diags:?}"));
     let built = build::build(&loaded, Target::Disk { clean }, &|_, _| {}).expect("build succeeds");
-    if let Some(previous) = built.previous_output {
-        versus::output::remove_previous(&previous).expect("remove previous output");
+    if let Some(previous) = &built.previous_output {
+        versus::output::remove_previous(previous).expect("remove previous output");
     }
-    (built.written, built.full)
+    built
 }
 
 /// Every file (with its bytes) and every folder under `root`, by relative path.
@@ -110,11 +115,25 @@ fn incremental_builds_match_clean_builds_byte_for_byte_after_every_kind_of_edit(
         "at most **15 minutes**",
         "at most **fifteen minutes**",
     );
-    let (written, full) = build_at(site, false);
+    let built = build_reporting(site, false);
+    let (written, full) = (built.written, built.full);
     assert!(!full);
     assert!(
         written * 4 < total,
         "one fact edited, {written} of {total} files written"
+    );
+    // The whole-site files copy the part of every dimension but two (the edited one, and the
+    // one whose question cites its facts) from their old copies: the overview, subject and
+    // compare pages, knowledge.json, facts.csv and the subject files.
+    let dimensions = std::fs::read_dir(site.join("knowledge/dimensions"))
+        .expect("dimensions")
+        .count();
+    let subjects = 2; // and so no compare pages
+    let whole_site_files = 1 + subjects + 1 + 1 + subjects;
+    assert_eq!(
+        built.reused_parts,
+        (dimensions - 2) * whole_site_files,
+        "parts reused across {whole_site_files} files of {dimensions} dimensions"
     );
     assert_same_as_clean(site, "editing a fact's statement");
 
