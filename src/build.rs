@@ -14,13 +14,16 @@ use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
 use crate::incremental::{Fingerprints, Manifest, Plan, Reuse, Scope};
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
-use crate::output::{DiskSink, MemorySink, OutputError, Sink};
+use crate::output::{Blobs, DiskSink, MemorySink, OutputError, Sink, cache_dir};
 use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
 use crate::render::{Page, RenderContext, RenderError, Templates, render_pages};
 use crate::search::{self, SearchError};
 use crate::text::RenderedText;
 use crate::theme::Theme;
 use crate::validate;
+
+/// The folder in the output's cache where the search index's groups are kept.
+const SEARCH_BLOBS: &str = "search";
 
 /// Settings given on the command line that override site.toml.
 #[derive(Debug, Clone, Default)]
@@ -259,9 +262,11 @@ pub fn build(
         &loaded.theme,
         loaded.tree.is_some(),
     );
+    let mut blobs = Blobs::default();
     let (sink, held, parts) = match target {
         Target::Disk { clean } => {
             let (disk, held) = DiskSink::begin(&output, !clean)?;
+            blobs = Blobs::in_folder(cache_dir(&output).join(SEARCH_BLOBS), !clean);
             (Sink::Disk(disk), held, Parts::All)
         }
         Target::Memory { held, parts } => (Sink::Memory(MemorySink::default()), held, parts),
@@ -337,12 +342,23 @@ pub fn build(
             let started = Instant::now();
             if loaded.config.search_enabled && plan.needs(&Scope::Search) {
                 let holds = |path: &str| plan.holds(path);
+                let dimension = |d: usize| {
+                    let id = &loaded.knowledge.dimensions[d].id;
+                    let scope = Scope::Dimension(id.clone());
+                    plan.fingerprint(&scope).unwrap_or_default().to_string()
+                };
+                let inputs = search::Inputs {
+                    site: plan.fingerprint(&Scope::Static).unwrap_or_default(),
+                    dimension: &dimension,
+                };
                 search::write_index(
                     &loaded.knowledge,
                     text,
                     &loaded.config.language,
                     &sink,
                     &holds,
+                    &inputs,
+                    &blobs,
                 )?;
             }
             Ok(started.elapsed())

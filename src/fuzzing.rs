@@ -178,8 +178,21 @@ fn shipped_index() -> &'static SearchIndex {
             knowledge.unwrap_or_else(|| panic!("the shipped knowledge loads: {diags:?}"));
         let text = text::RenderedText::new(&knowledge);
         let sink = Sink::Memory(MemorySink::default());
-        search::write_index(&knowledge, &text, &config.language, &sink, &|_| false)
-            .expect("the shipped knowledge indexes");
+        let inputs = search::Inputs {
+            site: "",
+            dimension: &|_| String::new(),
+        };
+        let blobs = crate::output::Blobs::default();
+        search::write_index(
+            &knowledge,
+            &text,
+            &config.language,
+            &sink,
+            &|_| false,
+            &inputs,
+            &blobs,
+        )
+        .expect("the shipped knowledge indexes");
         let Sink::Memory(memory) = sink else {
             unreachable!("made as memory above")
         };

@@ -335,6 +335,14 @@ impl Plan {
         }
     }
 
+    /// The fingerprint of a scope's inputs in this build.
+    pub fn fingerprint(&self, scope: &Scope) -> Option<&str> {
+        self.fingerprints
+            .scopes
+            .get(&scope.key())
+            .map(String::as_str)
+    }
+
     /// True when the folder holds the scope's files made from the same inputs, whatever this
     /// build leaves or makes.
     pub fn unchanged(&self, scope: &Scope) -> bool {

@@ -49,27 +49,76 @@ pub struct SearchDocument {
 /// column of the index grows with the document number and compresses to almost nothing)
 /// with its facts and questions.
 pub fn documents(knowledge: &Knowledge, text: &RenderedText) -> Vec<SearchDocument> {
-    let mut docs: Vec<SearchDocument> = knowledge
-        .subjects
+    groups(knowledge, usize::MAX)
         .iter()
-        .enumerate()
-        .map(|(s, subject)| SearchDocument {
-            kind: Kind::Subject,
-            id: subject.id.clone(),
-            dimension: None,
-            subjects: vec![subject.id.clone()],
-            title: subject.name.clone(),
-            body: text.subject_summaries[s].plain.clone(),
-            tags: Vec::new(),
-            key: None,
-            value: None,
-            url: format!("subjects/{}/", subject.id),
-            extra: subject.aka.clone(),
-        })
-        .collect();
+        .flat_map(|group| group_documents(knowledge, text, group))
+        .collect()
+}
+
+/// A run of consecutive documents that is indexed apart, so that a build can reuse the part of
+/// the index made from unchanged dimensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// True for the first group, which starts with the subjects.
+    pub subjects: bool,
+    /// In index order (by id).
+    pub dimensions: Vec<usize>,
+}
+
+/// The documents in index order (see [`documents`]) cut at dimension boundaries into groups
+/// of at least `size` documents (the last may be smaller); always at least one group.
+pub fn groups(knowledge: &Knowledge, size: usize) -> Vec<Group> {
     let mut order: Vec<usize> = (0..knowledge.dimensions.len()).collect();
     order.sort_by(|&a, &b| knowledge.dimensions[a].id.cmp(&knowledge.dimensions[b].id));
+    let mut groups = vec![Group {
+        subjects: true,
+        dimensions: Vec::new(),
+    }];
+    let mut count = knowledge.subjects.len();
     for d in order {
+        if count >= size {
+            groups.push(Group {
+                subjects: false,
+                dimensions: Vec::new(),
+            });
+            count = 0;
+        }
+        let dimension = &knowledge.dimensions[d];
+        count += 1 + dimension.facts.len() + dimension.questions.len();
+        groups.last_mut().expect("never empty").dimensions.push(d);
+    }
+    groups
+}
+
+/// The documents of one group, in index order.
+pub fn group_documents(
+    knowledge: &Knowledge,
+    text: &RenderedText,
+    group: &Group,
+) -> Vec<SearchDocument> {
+    let mut docs: Vec<SearchDocument> = Vec::new();
+    if group.subjects {
+        docs.extend(
+            knowledge
+                .subjects
+                .iter()
+                .enumerate()
+                .map(|(s, subject)| SearchDocument {
+                    kind: Kind::Subject,
+                    id: subject.id.clone(),
+                    dimension: None,
+                    subjects: vec![subject.id.clone()],
+                    title: subject.name.clone(),
+                    body: text.subject_summaries[s].plain.clone(),
+                    tags: Vec::new(),
+                    key: None,
+                    value: None,
+                    url: format!("subjects/{}/", subject.id),
+                    extra: subject.aka.clone(),
+                }),
+        );
+    }
+    for &d in &group.dimensions {
         docs.extend(dimension_documents(knowledge, text, d));
     }
     docs

@@ -21,7 +21,7 @@ use thiserror::Error;
 
 use crate::diag::Diagnostic;
 use crate::knowledge::Knowledge;
-use crate::output::{OutputError, Sink};
+use crate::output::{Blobs, OutputError, Sink};
 use crate::text::RenderedText;
 use manifest::{
     ChunkLoader, ChunkedDirectory, INDEX_DIR, MANIFEST_FILE, MANIFEST_FORMAT, Manifest,
@@ -46,20 +46,47 @@ pub enum SearchError {
     Query(#[from] QueryError),
 }
 
-/// Indexes the knowledge base and writes the index into the sink under `search/index/`.
+/// What the index is made from, as fingerprints: of the site-wide inputs (settings, subjects)
+/// and of each dimension's (by position), so that a group of documents is indexed again only
+/// when they change.
+pub struct Inputs<'a> {
+    pub site: &'a str,
+    pub dimension: &'a (dyn Fn(usize) -> String + Sync),
+}
+
+/// Indexes the knowledge base and writes the index into the sink under `search/index/`,
+/// taking the segments of unchanged groups of documents from `blobs`.
 pub fn write_index(
     knowledge: &Knowledge,
     text: &RenderedText,
     language: &str,
     sink: &Sink,
     holds: &(dyn Fn(&str) -> bool + Sync),
+    inputs: &Inputs<'_>,
+    blobs: &Blobs,
 ) -> Result<IndexStats, SearchError> {
-    writer::write_index(
-        &documents::documents(knowledge, text),
-        language,
-        sink,
-        holds,
-    )
+    use sha2::{Digest, Sha256};
+    let groups: Vec<writer::IndexGroup> = documents::groups(knowledge, writer::GROUP_DOCUMENTS)
+        .into_iter()
+        .map(|group| {
+            let mut key = Sha256::new();
+            key.update(concat!("versus ", env!("CARGO_PKG_VERSION"), "\0"));
+            key.update(format!("{language}\0{}\0{}\0", inputs.site, group.subjects));
+            for &d in &group.dimensions {
+                key.update(format!(
+                    "{}\0{}\0",
+                    knowledge.dimensions[d].id,
+                    (inputs.dimension)(d)
+                ));
+            }
+            let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            writer::IndexGroup {
+                key,
+                documents: Box::new(move || documents::group_documents(knowledge, text, &group)),
+            }
+        })
+        .collect();
+    writer::write_index(&groups, language, sink, holds, blobs)
 }
 
 /// A warning when the site's language has no stemmer: search then matches whole words only.
@@ -191,10 +218,19 @@ mod tests {
         }
     }
 
+    /// Writes documents as one group into the sink.
+    fn write(docs: &[SearchDocument], sink: &Sink) {
+        let group = writer::IndexGroup {
+            key: String::new(),
+            documents: Box::new(|| docs.to_vec()),
+        };
+        writer::write_index(&[group], "en", sink, &|_| false, &Blobs::default()).expect("index");
+    }
+
     /// Writes documents into memory and opens them the way the CLI and browser do.
     fn index(docs: &[SearchDocument]) -> tantivy::Searcher {
         let sink = Sink::Memory(MemorySink::default());
-        writer::write_index(docs, "en", &sink, &|_| false).expect("index");
+        write(docs, &sink);
         let Sink::Memory(memory) = sink else {
             unreachable!()
         };
@@ -264,7 +300,7 @@ mod tests {
             })
             .collect();
         let sink = Sink::Memory(MemorySink::default());
-        writer::write_index(&docs, "en", &sink, &|_| false).expect("index");
+        write(&docs, &sink);
         let Sink::Memory(memory) = sink else {
             unreachable!()
         };

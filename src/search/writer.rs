@@ -17,6 +17,7 @@ use super::SearchError;
 use super::documents::SearchDocument;
 use super::manifest::{Chunk, INDEX_DIR, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestFile};
 use super::schema::{Fields, build_schema, register_tokenizers};
+use crate::output::Blobs;
 use crate::output::Sink;
 
 /// Files are cut into chunks of this size: small enough that a query on a large site fetches
@@ -43,6 +44,23 @@ const DOCSTORE_BLOCK: usize = 4 * 1024;
 /// Memory tantivy may use before it writes a segment; one segment is the common case.
 const WRITER_MEMORY: usize = 200_000_000;
 
+/// Memory for the writer that only merges the groups' segments.
+const MERGER_MEMORY: usize = 15_000_000;
+
+/// Documents per group (see [`IndexGroup`]): after an edit, a build indexes one group again
+/// and merges; smaller groups index faster but make more segments to merge.
+pub const GROUP_DOCUMENTS: usize = 1024;
+
+/// One group of documents, indexed into a segment of its own and kept between builds
+/// ([`Blobs`]) under `key`, which hashes everything its documents are made from; the index
+/// is the groups' segments merged in order. A clean build and one that reuses kept segments
+/// merge the same segments, so they write the same bytes.
+pub struct IndexGroup<'a> {
+    pub key: String,
+    /// Makes the group's documents, when no kept segment has its key.
+    pub documents: Box<dyn Fn() -> Vec<SearchDocument> + Send + Sync + 'a>,
+}
+
 /// What the index holds, for the build summary and benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexStats {
@@ -53,17 +71,34 @@ pub struct IndexStats {
     pub chunks: usize,
 }
 
-/// Indexes the documents and writes the published index into `sink`. Chunks are named after
-/// their content, so those the target already `holds` (most of them, after a small edit) are
-/// kept rather than written again.
+/// Indexes the groups (or takes their segments from `blobs`) and writes the published index
+/// into `sink`. Chunks are named after their content, so those the target already `holds`
+/// (most of them, after a small edit) are kept rather than written again.
 pub fn write_index(
-    docs: &[SearchDocument],
+    groups: &[IndexGroup<'_>],
     language: &str,
     sink: &Sink,
     holds: &(dyn Fn(&str) -> bool + Sync),
+    blobs: &Blobs,
 ) -> Result<IndexStats, SearchError> {
-    let files = build(docs, language)?;
-    let manifest = manifest(language, docs.len() as u64, &files);
+    let segments: Vec<GroupSegment> = groups
+        .par_iter()
+        .map(|group| {
+            if let Some(segment) = blobs
+                .load(&group.key)
+                .and_then(|b| GroupSegment::decode(&b))
+            {
+                return Ok(segment);
+            }
+            let segment = index_group(&(group.documents)(), language)?;
+            blobs.save(&group.key, &segment.encode());
+            Ok::<_, SearchError>(segment)
+        })
+        .collect::<Result<_, _>>()?;
+    blobs.remove_unused();
+    let documents = segments.iter().map(|s| u64::from(s.max_doc)).sum();
+    let files = merge(&segments, language)?;
+    let manifest = manifest(language, documents, &files);
     let mut written = BTreeSet::new();
     let chunks: Vec<(&str, &[u8])> = files
         .iter()
@@ -106,15 +141,63 @@ pub fn write_index(
     })
 }
 
-/// Builds the index in memory and returns its files, by name.
-fn build(docs: &[SearchDocument], language: &str) -> Result<Vec<(String, Vec<u8>)>, SearchError> {
-    let directory = RamDirectory::create();
-    let settings = IndexSettings {
+/// The segment of one group: its document count and its files, by suffix (`.idx`, `.term`...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GroupSegment {
+    max_doc: u32,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl GroupSegment {
+    const MAGIC: &'static [u8] = b"versus-segment-1\n";
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Self::MAGIC.to_vec();
+        out.extend_from_slice(&self.max_doc.to_le_bytes());
+        out.extend_from_slice(&(self.files.len() as u32).to_le_bytes());
+        for (suffix, bytes) in &self.files {
+            out.extend_from_slice(&(suffix.len() as u32).to_le_bytes());
+            out.extend_from_slice(suffix.as_bytes());
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        out
+    }
+
+    /// `None` for anything but what [`GroupSegment::encode`] wrote.
+    fn decode(bytes: &[u8]) -> Option<GroupSegment> {
+        let mut rest = bytes.strip_prefix(Self::MAGIC)?;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
+            rest = tail;
+            Some(head)
+        };
+        let max_doc = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let mut files = Vec::new();
+        for _ in 0..count {
+            let length = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            let suffix = String::from_utf8(take(length)?.to_vec()).ok()?;
+            let length = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
+            files.push((suffix, take(length)?.to_vec()));
+        }
+        take(0).filter(|_| rest.is_empty())?;
+        Some(GroupSegment { max_doc, files })
+    }
+}
+
+fn settings() -> IndexSettings {
+    IndexSettings {
         docstore_compression: Compressor::None,
         docstore_blocksize: DOCSTORE_BLOCK,
         ..IndexSettings::default()
-    };
-    let index = Index::create(directory.clone(), build_schema(language), settings)?;
+    }
+}
+
+/// Indexes one group's documents into one segment, in memory.
+fn index_group(docs: &[SearchDocument], language: &str) -> Result<GroupSegment, SearchError> {
+    let directory = RamDirectory::create();
+    let index = Index::create(directory.clone(), build_schema(language), settings())?;
     register_tokenizers(&index);
     let fields = Fields::from_schema(&index.schema())?;
     let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
@@ -127,15 +210,69 @@ fn build(docs: &[SearchDocument], language: &str) -> Result<Vec<(String, Vec<u8>
     if segments.len() > 1 {
         writer.merge(&segments).wait()?;
     }
-    writer.garbage_collect_files().wait()?;
     writer.wait_merging_threads()?;
+    let Some(meta) = index.searchable_segment_metas()?.into_iter().next() else {
+        return Ok(GroupSegment {
+            max_doc: 0,
+            files: Vec::new(),
+        });
+    };
+    let id = meta.id().uuid_string();
+    let mut files = Vec::new();
+    for path in segment_files(&meta) {
+        if let Ok(file) = directory.open_read(&path) {
+            let name = path.to_string_lossy();
+            let suffix = name.strip_prefix(id.as_str()).unwrap_or(&name).to_string();
+            files.push((suffix, file.read_bytes()?.as_slice().to_vec()));
+        }
+    }
+    Ok(GroupSegment {
+        max_doc: meta.max_doc(),
+        files,
+    })
+}
+
+fn segment_files(meta: &tantivy::index::SegmentMeta) -> Vec<PathBuf> {
+    use SegmentComponent::*;
+    [
+        Postings, Positions, FastFields, FieldNorms, Terms, Store, Delete,
+    ]
+    .into_iter()
+    .map(|c| meta.relative_path(c))
+    .collect()
+}
+
+/// Puts the groups' segments in one index, in order, merges them into one segment and
+/// returns the index's files, by name.
+fn merge(segments: &[GroupSegment], language: &str) -> Result<Vec<(String, Vec<u8>)>, SearchError> {
+    let directory = RamDirectory::create();
+    let index = Index::create(directory.clone(), build_schema(language), settings())?;
+    let mut meta = index.load_metas()?;
+    for (n, segment) in segments.iter().enumerate().filter(|(_, s)| s.max_doc > 0) {
+        let id = tantivy::index::SegmentId::from_uuid_string(&format!("{:032x}", n + 1))
+            .expect("32 hex digits are a segment id");
+        for (suffix, bytes) in &segment.files {
+            let name = format!("{}{suffix}", id.uuid_string());
+            directory.atomic_write(std::path::Path::new(&name), bytes)?;
+        }
+        meta.segments
+            .push(index.new_segment_meta(id, segment.max_doc));
+    }
+    meta.opstamp = segments.iter().map(|s| u64::from(s.max_doc)).sum();
+    let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+    directory.atomic_write(std::path::Path::new("meta.json"), &json)?;
+    let index = Index::open(directory.clone())?;
+    register_tokenizers(&index);
+    let ids = index.searchable_segment_ids()?;
+    if ids.len() > 1 {
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, MERGER_MEMORY)?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        writer.merge(&ids).wait()?;
+        writer.wait_merging_threads()?;
+    }
     let mut names: BTreeSet<PathBuf> = BTreeSet::from([PathBuf::from("meta.json")]);
     for meta in index.searchable_segment_metas()? {
-        use SegmentComponent::*;
-        let components = [
-            Postings, Positions, FastFields, FieldNorms, Terms, Store, Delete,
-        ];
-        names.extend(components.into_iter().map(|c| meta.relative_path(c)));
+        names.extend(segment_files(&meta));
     }
     let mut files = Vec::new();
     for name in names {
@@ -323,7 +460,104 @@ fn brotli(data: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+    use crate::output::MemorySink;
+    use crate::search::documents::{group_documents, groups};
+
+    /// Writes the index of `docs` (one list per group, keyed by `keys`) into memory.
+    fn written(
+        docs: &[Vec<SearchDocument>],
+        keys: &[String],
+        blobs: &Blobs,
+        indexed: &AtomicUsize,
+    ) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let groups: Vec<IndexGroup> = docs
+            .iter()
+            .zip(keys)
+            .map(|(docs, key)| IndexGroup {
+                key: key.clone(),
+                documents: Box::new(move || {
+                    indexed.fetch_add(1, Ordering::Relaxed);
+                    docs.clone()
+                }),
+            })
+            .collect();
+        let sink = Sink::Memory(MemorySink::default());
+        write_index(&groups, "en", &sink, &|_| false, blobs).expect("index");
+        let Sink::Memory(memory) = sink else {
+            unreachable!()
+        };
+        memory.into_files()
+    }
+
+    #[test]
+    fn an_index_from_kept_and_fresh_group_segments_equals_a_clean_one() {
+        let loaded = crate::build::load(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+            &Default::default(),
+        )
+        .expect("the shipped site loads");
+        let k = &loaded.knowledge;
+        let mut docs: Vec<Vec<SearchDocument>> = groups(k, 16)
+            .iter()
+            .map(|group| group_documents(k, loaded.text(), group))
+            .collect();
+        assert!(docs.len() > 3, "{} groups", docs.len());
+        let count = docs.len();
+        let keys = |edited: usize| -> Vec<String> {
+            (0..count)
+                .map(|n| format!("group-{n}-{}", if n == 2 { edited } else { 0 }))
+                .collect()
+        };
+        let kept = tempfile::tempdir().expect("tempdir");
+        let blobs = || Blobs::in_folder(kept.path().to_path_buf(), true);
+        let indexed = AtomicUsize::new(0);
+        let before = written(&docs, &keys(0), &blobs(), &indexed);
+        assert_eq!(indexed.swap(0, Ordering::Relaxed), docs.len());
+
+        docs[2][0].body.push_str(" An edited body.");
+        let updated = written(&docs, &keys(1), &blobs(), &indexed);
+        assert_eq!(
+            indexed.swap(0, Ordering::Relaxed),
+            1,
+            "only the edited group is indexed"
+        );
+        let empty = tempfile::tempdir().expect("tempdir");
+        let clean = written(
+            &docs,
+            &keys(1),
+            &Blobs::in_folder(empty.path().to_path_buf(), false),
+            &indexed,
+        );
+        assert_eq!(indexed.load(Ordering::Relaxed), docs.len());
+        assert_ne!(updated, before);
+        assert!(
+            updated == clean,
+            "kept segments merge into the bytes a clean build writes"
+        );
+        assert_eq!(
+            std::fs::read_dir(kept.path()).expect("blobs").count(),
+            docs.len(),
+            "the edited group's old segment is removed"
+        );
+    }
+
+    #[test]
+    fn a_group_segment_reads_back_only_whole() {
+        let segment = GroupSegment {
+            max_doc: 3,
+            files: vec![(".idx".into(), vec![1, 2, 3]), (".term".into(), Vec::new())],
+        };
+        let bytes = segment.encode();
+        assert_eq!(GroupSegment::decode(&bytes), Some(segment));
+        assert_eq!(GroupSegment::decode(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(
+            GroupSegment::decode(&[bytes.as_slice(), b"x"].concat()),
+            None
+        );
+    }
 
     #[test]
     fn cuts_files_into_chunks_that_end_with_a_small_footer_chunk() {
