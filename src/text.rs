@@ -2,6 +2,8 @@
 //! page, embed, export and search document that shows it; and how typed values and keys read
 //! as words, the same in every output.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use crate::knowledge::{Fact, FactIndex, FactValue, Knowledge};
@@ -29,53 +31,84 @@ impl Text {
     }
 }
 
-/// The rendered text of a whole knowledge base, addressed like the model.
-#[derive(Debug, Clone, Default)]
+/// The rendered text of a whole knowledge base, addressed like the model. A dimension's texts
+/// are rendered when first asked for, once: a build after an edit renders those of the
+/// dimensions it remakes, not all of them.
+#[derive(Debug, Default)]
 pub struct RenderedText {
-    pub subject_summaries: Vec<Text>,
-    pub dimension_summaries: Vec<Text>,
-    /// `[dimension][fact]`, statements.
-    pub statements: Vec<Vec<Text>>,
-    /// `[dimension][question]`, help texts.
-    pub question_help: Vec<Vec<Text>>,
+    subject_summaries: Vec<Text>,
+    dimensions: Vec<LazyDimension>,
+}
+
+/// One dimension's Markdown (copied, so that the text does not borrow the model) and, once
+/// rendered, its texts.
+#[derive(Debug)]
+struct LazyDimension {
+    summary: Option<String>,
+    statements: Vec<String>,
+    help: Vec<Option<String>>,
+    rendered: OnceLock<DimensionText>,
+}
+
+#[derive(Debug)]
+struct DimensionText {
+    summary: Text,
+    statements: Vec<Text>,
+    help: Vec<Text>,
+}
+
+impl LazyDimension {
+    fn text(&self) -> &DimensionText {
+        self.rendered.get_or_init(|| DimensionText {
+            summary: Text::render_opt(self.summary.as_ref()),
+            statements: self.statements.iter().map(|s| Text::render(s)).collect(),
+            help: self
+                .help
+                .iter()
+                .map(|h| Text::render_opt(h.as_ref()))
+                .collect(),
+        })
+    }
 }
 
 impl RenderedText {
-    /// Renders every text once; dimensions are rendered in parallel.
+    /// The subjects' summaries are rendered now; each dimension's texts on first use.
     pub fn new(knowledge: &Knowledge) -> Self {
         let subject_summaries = knowledge
             .subjects
             .par_iter()
             .map(|s| Text::render_opt(s.summary.as_ref()))
             .collect();
-        let per_dimension: Vec<(Text, Vec<Text>, Vec<Text>)> = knowledge
+        let dimensions = knowledge
             .dimensions
-            .par_iter()
-            .map(|d| {
-                (
-                    Text::render_opt(d.summary.as_ref()),
-                    d.facts.iter().map(|f| Text::render(&f.statement)).collect(),
-                    d.questions
-                        .iter()
-                        .map(|q| Text::render_opt(q.help.as_ref()))
-                        .collect(),
-                )
+            .iter()
+            .map(|d| LazyDimension {
+                summary: d.summary.clone(),
+                statements: d.facts.iter().map(|f| f.statement.clone()).collect(),
+                help: d.questions.iter().map(|q| q.help.clone()).collect(),
+                rendered: OnceLock::new(),
             })
             .collect();
-        let mut rendered = Self {
+        Self {
             subject_summaries,
-            ..Self::default()
-        };
-        for (summary, statements, help) in per_dimension {
-            rendered.dimension_summaries.push(summary);
-            rendered.statements.push(statements);
-            rendered.question_help.push(help);
+            dimensions,
         }
-        rendered
+    }
+
+    pub fn subject_summary(&self, s: usize) -> &Text {
+        &self.subject_summaries[s]
+    }
+
+    pub fn dimension_summary(&self, d: usize) -> &Text {
+        &self.dimensions[d].text().summary
     }
 
     pub fn statement(&self, at: FactIndex) -> &Text {
-        &self.statements[at.dimension][at.fact]
+        &self.dimensions[at.dimension].text().statements[at.fact]
+    }
+
+    pub fn question_help(&self, d: usize, q: usize) -> &Text {
+        &self.dimensions[d].text().help[q]
     }
 }
 
@@ -158,6 +191,31 @@ pub fn humanize_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_a_dimension_only_when_its_text_is_asked_for() {
+        let loaded = crate::build::load(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+            &Default::default(),
+        )
+        .expect("the shipped site loads");
+        let text = RenderedText::new(&loaded.knowledge);
+        let rendered = |text: &RenderedText| {
+            text.dimensions
+                .iter()
+                .filter(|d| d.rendered.get().is_some())
+                .count()
+        };
+        assert_eq!(rendered(&text), 0);
+        let at = FactIndex {
+            dimension: 1,
+            fact: 0,
+        };
+        let statement = &loaded.knowledge.fact_at(at).statement;
+        assert_eq!(text.statement(at).plain, markdown::to_plain_text(statement));
+        assert_eq!(rendered(&text), 1);
+        assert!(text.dimensions[1].rendered.get().is_some());
+    }
 
     #[test]
     fn humanizes_keys() {

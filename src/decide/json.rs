@@ -50,7 +50,7 @@ pub fn node_json(knowledge: &Knowledge, text: &RenderedText, node: &Node) -> Val
                 "question": {
                     "id": question.global_id(),
                     "text": question.text,
-                    "help_html": text.question_help[at.dimension][at.question].html,
+                    "help_html": text.question_help(at.dimension, at.question).html,
                 },
                 "candidates": ranking_json(knowledge, candidates),
                 "answers": answers,

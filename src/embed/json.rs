@@ -185,7 +185,7 @@ impl<'a> SubjectDoc<'a> {
             aka: cows(&subject.aka),
             summary: TextDoc::optional(
                 subject.summary.as_ref(),
-                &ctx.text.subject_summaries[position],
+                ctx.text.subject_summary(position),
             ),
             url: subject.url.as_deref().map(Cow::Borrowed),
             page: Cow::Owned(ctx.config.absolute_url(&paths::subject_page(&subject.id))),
@@ -220,10 +220,7 @@ impl<'a> DimensionDoc<'a> {
         Self {
             id: Cow::Borrowed(&dimension.id),
             title: Cow::Borrowed(&dimension.title),
-            summary: TextDoc::optional(
-                dimension.summary.as_ref(),
-                &ctx.text.dimension_summaries[d],
-            ),
+            summary: TextDoc::optional(dimension.summary.as_ref(), ctx.text.dimension_summary(d)),
             order: dimension.order,
             tags: cows(&dimension.tags),
             page: Cow::Owned(
@@ -287,7 +284,7 @@ impl<'a> QuestionDoc<'a> {
         Self {
             id: Cow::Borrowed(&question.id),
             text: Cow::Borrowed(&question.text),
-            help: TextDoc::optional(question.help.as_ref(), &ctx.text.question_help[d][q]),
+            help: TextDoc::optional(question.help.as_ref(), ctx.text.question_help(d, q)),
             answers: question
                 .answers
                 .iter()

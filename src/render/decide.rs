@@ -114,7 +114,7 @@ fn node_view<'a>(
             view.question = Some(QuestionView {
                 id: question.global_id(),
                 text: &question.text,
-                help_html: &ctx.text.question_help[at.dimension][at.question].html,
+                help_html: &ctx.text.question_help(at.dimension, at.question).html,
                 dimension: DimensionLink::new(&k.dimensions[at.dimension]),
             });
             for (a, next) in branches.iter().enumerate() {

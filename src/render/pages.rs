@@ -302,7 +302,7 @@ fn fill_page<'a>(
             let dimension = &k.dimensions[d];
             meta.kind = "dimension";
             meta.title = dimension.title.clone();
-            meta.description = first_or(&ctx.text.dimension_summaries[d].plain, &dimension.title);
+            meta.description = first_or(&ctx.text.dimension_summary(d).plain, &dimension.title);
             meta.breadcrumbs = vec![home];
             let all: Vec<usize> = (0..k.subjects.len()).collect();
             let rows = dimension_rows(k, ctx.text, d, &all).into_par_iter();
@@ -314,7 +314,7 @@ fn fill_page<'a>(
                 "dimension",
                 &DimensionPage {
                     link: DimensionLink::new(dimension),
-                    summary_html: &ctx.text.dimension_summaries[d].html,
+                    summary_html: &ctx.text.dimension_summary(d).html,
                     tags: &dimension.tags,
                     table,
                     questions: dimension
@@ -334,7 +334,7 @@ fn fill_page<'a>(
             let subject = &k.subjects[s];
             meta.kind = "subject";
             meta.title = subject.name.clone();
-            meta.description = first_or(&ctx.text.subject_summaries[s].plain, &subject.name);
+            meta.description = first_or(&ctx.text.subject_summary(s).plain, &subject.name);
             meta.breadcrumbs = vec![home];
             let about = |f: &&Fact| f.is_about(&subject.id);
             let section = |d: usize| {

@@ -61,7 +61,7 @@ impl<'a> SubjectView<'a> {
         Self {
             link: SubjectLink::new(subject),
             aka: &subject.aka,
-            summary_html: &text.subject_summaries[index].html,
+            summary_html: &text.subject_summary(index).html,
             url: subject.url.as_deref(),
         }
     }

@@ -109,7 +109,7 @@ pub fn group_documents(
                     dimension: None,
                     subjects: vec![subject.id.clone()],
                     title: subject.name.clone(),
-                    body: text.subject_summaries[s].plain.clone(),
+                    body: text.subject_summary(s).plain.clone(),
                     tags: Vec::new(),
                     key: None,
                     value: None,
@@ -136,7 +136,7 @@ fn dimension_documents(
         dimension: Some(dimension.id.clone()),
         subjects: Vec::new(),
         title: dimension.title.clone(),
-        body: text.dimension_summaries[d].plain.clone(),
+        body: text.dimension_summary(d).plain.clone(),
         tags: dimension.tags.clone(),
         key: None,
         value: None,
@@ -154,7 +154,7 @@ fn dimension_documents(
         ));
     }
     for (q, question) in dimension.questions.iter().enumerate() {
-        let help = &text.question_help[d][q].plain;
+        let help = &text.question_help(d, q).plain;
         let labels = question.answers.iter().map(|a| a.label.as_str());
         let body = std::iter::once(help.as_str())
             .chain(labels)
