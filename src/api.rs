@@ -15,7 +15,7 @@ use crate::embed::{
     ExportContext, Selection, generator, json_document, paths, selected_fact_groups,
     serialize_part, to_json, write_json,
 };
-use crate::incremental::{FileParts, Reuse, Scope};
+use crate::incremental::{Counting, FileParts, Reuse, Scope};
 use crate::knowledge::FactIndex;
 use crate::output::{OutputError, Sink};
 
@@ -199,7 +199,7 @@ fn write_with_parts(
     sink: &Sink,
     reuse: &Reuse<'_>,
     path: &str,
-    fill: impl FnOnce(&mut dyn std::io::Write, &FileParts<'_>) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut Counting<'_>, &FileParts<'_>) -> std::io::Result<()>,
 ) -> Result<(), OutputError> {
     let file = reuse.file(path, || sink.previous(path));
     sink.write_with(path, |out| fill(&mut file.counting(out), &file))?;

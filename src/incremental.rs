@@ -580,6 +580,7 @@ pub struct Counting<'w> {
 }
 
 impl std::io::Write for Counting<'_> {
+    #[inline]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let written = self.out.write(buf)?;
         self.position.set(self.position.get() + written as u64);
@@ -588,6 +589,13 @@ impl std::io::Write for Counting<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(buf)?;
+        self.position.set(self.position.get() + buf.len() as u64);
+        Ok(())
     }
 }
 

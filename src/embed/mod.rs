@@ -449,8 +449,8 @@ pub fn to_json(value: &impl serde::Serialize) -> String {
 
 /// Writes what [`to_json`] returns, straight to a writer: large documents are never held
 /// whole in memory, nor copied to escape them.
-pub fn write_json(
-    out: &mut dyn std::io::Write,
+pub fn write_json<W: std::io::Write + ?Sized>(
+    out: &mut W,
     value: &impl serde::Serialize,
 ) -> std::io::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(&mut *out, ScriptSafe::default());
