@@ -4,6 +4,10 @@
 //   search.mjs SITE ui                            type in the header box and the search page,
 //                                                 filter by facets, pick hits with the keyboard
 //   search.mjs SITE hostile                       refused queries never break the engine
+//   search.mjs SITE loading                       the worker requests the index's chunks
+//                                                 before it compiles the module
+//   search.mjs SITE typing                        when the header box sends queries, and that
+//                                                 the engine's warm-up shows nothing
 import { readFile, writeFile } from "node:fs/promises";
 import { check, run } from "./lib.mjs";
 
@@ -184,8 +188,141 @@ async function ui(browser, site) {
   await noScript.close();
 }
 
+/**
+ * Records, in `window.__engine`, what the page posts to its search worker ({ at, request,
+ * warmUp }) and when each answer comes back ({ at, ready, query }), with times from
+ * performance.now().
+ */
+function spyOnWorker(page) {
+  return page.addInitScript(() => {
+    const log = (window.__engine = { posted: [], answered: [] });
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, ...rest) {
+      log.posted.push({ at: performance.now(), request: message.request ?? null, warmUp: message.warmUp ?? false });
+      return post.call(this, message, ...rest);
+    };
+    window.Worker = class extends Worker {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener("message", (event) => log.answered.push({
+          at: performance.now(), ready: event.data.ready ?? false, query: event.data.results?.query ?? null,
+        }));
+      }
+    };
+  });
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** The queries the page has posted to its worker so far, in order. */
+const postedQueries = (page) => page.evaluate(() => window.__engine.posted.filter((p) => p.request).map((p) => p.request.query));
+
+async function typing(browser, site) {
+  // Keystrokes while the engine loads (its module held back until they are typed) send
+  // nothing; when it is ready, one query for all that was typed goes at once.
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await spyOnWorker(page);
+  let release;
+  const typed = new Promise((done) => { release = done; });
+  await page.route("**/*.wasm", async (route) => {
+    await typed;
+    await route.continue();
+  });
+  const results = [];
+  await page.exposeFunction("__results", (query) => results.push(query));
+  await page.goto(site.url);
+  await page.evaluate(() => document.addEventListener("versus:results", (e) => window.__results(e.detail.query)));
+  await page.focus("#site-search-input");
+  await page.keyboard.type("15 minutes", { delay: 100 });
+  release();
+  await page.waitForSelector("#site-search-results .search-hit", { timeout: 20000 });
+  const log = await page.evaluate(() => window.__engine);
+  const ready = log.answered.find((a) => a.ready);
+  const queries = log.posted.filter((p) => p.request);
+  check(ready, "the engine said it was ready");
+  check(queries.length === 1 && queries[0].request.query === "15 minutes",
+    `typing while the engine loads sent ${JSON.stringify(queries.map((q) => q.request.query))}, not one query`);
+  check(queries[0].at >= ready.at && queries[0].at - ready.at < 100,
+    `the query was sent ${queries[0].at - ready.at} ms after the engine was ready, not at once`);
+  check(!log.posted.some((p) => p.warmUp), "no warm-up when a query is waiting");
+
+  // Once it is ready and idle, a keystroke after a pause is searched at once (no debounce);
+  // the rest of a burst makes one more query, and the last answer shown is for the last text.
+  await page.fill("#site-search-input", "");
+  await sleep(200);
+  const before = (await postedQueries(page)).length;
+  await page.evaluate(() => {
+    document.addEventListener("input", () => { window.__typed ??= performance.now(); }, { capture: true });
+  });
+  await page.keyboard.type("cold start", { delay: 10 });
+  await page.waitForFunction(() => document.querySelector("#site-search-input").value === "cold start");
+  await page.waitForFunction((n) => window.__engine.posted.filter((p) => p.request).at(-1)?.request.query === "cold start"
+    && window.__engine.answered.at(-1)?.query === "cold start", before, { timeout: 10000 })
+    .catch(() => check(false, "the last keystroke was not searched"));
+  const burst = (await postedQueries(page)).slice(before);
+  const first = await page.evaluate(() => (window.__engine.posted.find((p) => p.request?.query === "c")?.at ?? Infinity) - window.__typed);
+  check(burst[0] === "c" && first < 50, `after a pause, "c" was sent ${first} ms after it was typed (queries: ${burst})`);
+  check(burst.length < "cold start".length, `a burst of keystrokes sent a query each: ${burst}`);
+  await sleep(200);
+  check(results.at(-1) === "cold start", `the results shown last are for "${results.at(-1)}"`);
+  check(errors.length === 0, `page errors: ${errors}`);
+
+  // Focused with nothing typed, the engine warms up, and that shows nothing.
+  const idle = await browser.newPage();
+  await spyOnWorker(idle);
+  await idle.goto(site.url);
+  await idle.evaluate(() => document.addEventListener("versus:results", () => { window.__shown = true; }));
+  await idle.focus("#site-search-input");
+  await idle.waitForFunction(() => window.__engine.answered.filter((a) => a.ready).length === 2, null, { timeout: 20000 })
+    .catch(() => check(false, "the engine did not warm up after loading"));
+  const warm = await idle.evaluate(() => ({
+    posted: window.__engine.posted, shown: window.__shown ?? false,
+    hidden: document.getElementById("site-search-results").hidden,
+    expanded: document.getElementById("site-search-input").getAttribute("aria-expanded"),
+    status: document.querySelector(".site-search [role=status]").textContent,
+  }));
+  check(warm.posted.length === 2 && warm.posted[1].warmUp && !warm.posted[1].request, `posted: ${JSON.stringify(warm.posted)}`);
+  check(!warm.shown && warm.hidden && warm.expanded === "false" && warm.status === "",
+    `the warm-up showed something: ${JSON.stringify(warm)}`);
+}
+
+async function loading(browser, site) {
+  const page = await browser.newPage();
+  // A document without the site's Content-Security-Policy, which allows no blob: worker.
+  await page.goto(site.url + "search/index/manifest.json");
+  const { log, prefetch, answer } = await page.evaluate(async () => {
+    // The site's worker, run by a wrapper that logs its fetches and when it starts compiling.
+    const wrapper = `
+      const log = [];
+      const realFetch = self.fetch;
+      self.fetch = (url, init) => { log.push("fetch " + new URL(String(url)).pathname.split("/").pop()); return realFetch(url, init); };
+      const realCompile = WebAssembly.compileStreaming;
+      WebAssembly.compileStreaming = (source) => { log.push("compile"); return realCompile(source); };
+      const post = self.postMessage.bind(self);
+      self.postMessage = (message) => post({ ...message, log });
+      await import(${JSON.stringify(new URL("/static/search/worker.js", location.href).href)});
+      post({ wrapped: true });`;
+    const url = URL.createObjectURL(new Blob([wrapper], { type: "text/javascript" }));
+    const worker = new Worker(url, { type: "module" });
+    const next = () => new Promise((done) => worker.addEventListener("message", (e) => done(e.data), { once: true }));
+    await next();
+    worker.postMessage({ id: 1, request: null, language: "en" });
+    const answer = await next();
+    worker.terminate();
+    const manifest = await fetch(location.href).then((r) => r.json());
+    return { log: answer.log, prefetch: manifest.prefetch, answer: { ready: answer.ready, error: answer.error } };
+  });
+  check(answer.ready, `the engine did not load: ${answer.error}`);
+  const compile = log.indexOf("compile");
+  const chunks = prefetch.map((path) => log.indexOf(`fetch ${path}`));
+  check(compile >= 0 && chunks.every((at) => at >= 0 && at < compile),
+    `the module compiled before the chunk requests were out: ${log.join(", ")}`);
+}
+
 await run(async (browser, site, [mode, ...args]) => {
-  const modes = { parity, hostile, ui };
+  const modes = { parity, hostile, ui, loading, typing };
   check(modes[mode], `unknown mode ${mode}`);
   await modes[mode](browser, site, args);
 });

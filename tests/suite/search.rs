@@ -468,6 +468,20 @@ fn browser_search_box_answers_as_you_type() {
 }
 
 #[test]
+fn browser_search_box_sends_what_was_typed_once_ready_and_warms_up_unseen() {
+    let dir = shipped_site();
+    build_ok(dir.path());
+    run_script("search.mjs", &dir.path().join("public"), &["typing"]);
+}
+
+#[test]
+fn browser_engine_requests_index_chunks_before_compiling_the_module() {
+    let dir = shipped_site();
+    build_ok(dir.path());
+    run_script("search.mjs", &dir.path().join("public"), &["loading"]);
+}
+
+#[test]
 fn browser_engine_refuses_hostile_queries_and_keeps_working() {
     let dir = shipped_site();
     build_ok(dir.path());

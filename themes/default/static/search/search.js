@@ -4,9 +4,12 @@
 // to search from the command line.
 
 const KINDS = { fact: "Facts", question: "Questions", dimension: "Dimensions", subject: "Subjects" };
+/** Keystrokes closer together than this make one query, sent when they stop. */
 const DEBOUNCE_MS = 60;
 
 let worker = null;
+/** The answer to the worker's first message: settles when its engine is ready or failed to load. */
+let loaded = null;
 let nextId = 1;
 const pending = new Map();
 
@@ -24,16 +27,17 @@ function engine() {
       pending.clear();
       worker = null;
     };
-    ask(null);
+    loaded = send({ request: null });
   }
   return worker;
 }
 
-function ask(request) {
+/** Posts `message` to the worker (see worker.js); resolves to its answer. */
+function send(message) {
   const id = nextId++;
   return new Promise((resolve) => {
     pending.set(id, resolve);
-    engine().postMessage({ id, request, language: document.documentElement.lang });
+    engine().postMessage({ id, language: document.documentElement.lang, ...message });
   });
 }
 
@@ -54,6 +58,10 @@ class SearchBox {
     this.active = -1;
     this.sequence = 0;
     this.timer = 0;
+    this.preparing = null;
+    this.ready = false;
+    this.typedWhileLoading = false;
+    this.lastRun = -Infinity;
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", `${panel.id}-list`);
@@ -62,7 +70,7 @@ class SearchBox {
     // often to be a live region itself.
     this.live = element("p", { class: "visually-hidden", role: "status" });
     panel.after(this.live);
-    input.addEventListener("focus", () => engine(), { once: true });
+    input.addEventListener("focus", () => this.prepare(), { once: true });
     input.addEventListener("input", () => this.schedule());
     input.addEventListener("keydown", (event) => this.key(event));
     if (!page) {
@@ -72,14 +80,39 @@ class SearchBox {
     }
   }
 
+  /**
+   * Loads the engine. Keystrokes meanwhile send nothing: once it is ready, what the box holds
+   * by then is searched at once, as one query (the reader has waited long enough); with
+   * nothing typed, the engine warms up instead, so that the first query is as fast as later ones.
+   */
+  prepare() {
+    this.preparing ??= (async () => {
+      engine();
+      const answer = await loaded;
+      this.ready = true;
+      if (this.typedWhileLoading) this.run();
+      else if (answer.ready && this.sequence === 0) send({ warmUp: true });
+    })();
+    return this.preparing;
+  }
+
+  /** Searches at once after a pause in typing (leading edge), else when typing pauses. */
   schedule() {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.run(), DEBOUNCE_MS);
+    if (!this.ready) {
+      this.typedWhileLoading = true;
+      this.prepare();
+    } else if (performance.now() - this.lastRun >= DEBOUNCE_MS) {
+      this.run();
+    } else {
+      this.timer = setTimeout(() => this.run(), DEBOUNCE_MS);
+    }
   }
 
   async run() {
     const query = this.input.value.trim();
     const sequence = ++this.sequence;
+    this.lastRun = performance.now();
     if (this.page) {
       const url = new URL(location.href);
       if (query) url.searchParams.set("q", query);
@@ -92,7 +125,7 @@ class SearchBox {
       if (sequence === this.sequence) this.show([element("p", { class: "search-status" }, "Searching…")], false);
     }, 150);
     const request = { query, limit: this.limit, ...this.filters };
-    const answer = await ask(request);
+    const answer = await send({ request });
     clearTimeout(slow);
     if (sequence !== this.sequence) return; // a newer query is on its way
     if (answer.error) {
