@@ -98,7 +98,8 @@ pub fn write_index(
     blobs.remove_unused();
     let documents = segments.iter().map(|s| u64::from(s.max_doc)).sum();
     let files = merge(&segments, language)?;
-    let manifest = manifest(language, documents, &files);
+    let whole = files.iter().map(|(_, b)| b.len() as u64).sum::<u64>() <= EAGER_BYTES;
+    let manifest = manifest(language, documents, &files, whole);
     let mut written = BTreeSet::new();
     let chunks: Vec<(&str, &[u8])> = files
         .iter()
@@ -106,7 +107,7 @@ pub fn write_index(
         .flat_map(|((name, bytes), file)| {
             file.chunks
                 .iter()
-                .zip(layout(name, bytes.len()))
+                .zip(layout(name, bytes.len(), whole))
                 .map(|(chunk, range)| (chunk.path.as_str(), &bytes[range]))
         })
         .filter(|(path, _)| written.insert(*path))
@@ -376,14 +377,15 @@ pub fn chunk_path(data: &[u8]) -> String {
     format!("{}.bin", &hex(&Sha256::digest(data))[..16])
 }
 
-fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Manifest {
+/// With `whole`, each file is one chunk (see [`layout`]).
+fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)], whole: bool) -> Manifest {
     let files: Vec<ManifestFile> = files
         .iter()
         .map(|(name, bytes)| ManifestFile {
             name: name.clone(),
             size: bytes.len() as u64,
             hash: hex(&Sha256::digest(bytes)),
-            chunks: layout(name, bytes.len())
+            chunks: layout(name, bytes.len(), whole)
                 .into_iter()
                 .map(|range| Chunk {
                     path: chunk_path(&bytes[range.clone()]),
@@ -405,8 +407,10 @@ fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)]) -> Mani
 }
 
 /// How a file is cut: chunks of [`CHUNK_SIZE`] ([`STORE_CHUNK_SIZE`] for the document store),
-/// and a last chunk of [`FOOTER_CHUNK_SIZE`] for files larger than one chunk.
-fn layout(name: &str, size: usize) -> Vec<std::ops::Range<usize>> {
+/// and a last chunk of [`FOOTER_CHUNK_SIZE`] for files larger than one chunk; or, for an index
+/// small enough to be fetched whole (`whole`), not at all: one request per file instead of
+/// several, each compressed as one.
+fn layout(name: &str, size: usize, whole: bool) -> Vec<std::ops::Range<usize>> {
     let chunk_size = if name.ends_with(".store") {
         STORE_CHUNK_SIZE
     } else if name.ends_with(".term") {
@@ -414,7 +418,7 @@ fn layout(name: &str, size: usize) -> Vec<std::ops::Range<usize>> {
     } else {
         CHUNK_SIZE
     };
-    if size <= chunk_size {
+    if whole || size <= chunk_size {
         return std::iter::once(0..size).collect();
     }
     let body = size - FOOTER_CHUNK_SIZE;
@@ -561,17 +565,21 @@ mod tests {
 
     #[test]
     fn cuts_files_into_chunks_that_end_with_a_small_footer_chunk() {
-        let single = layout("a.idx", 100);
+        let single = layout("a.idx", 100, false);
         assert_eq!((single.len(), single[0].clone()), (1, 0..100));
-        let ranges = layout("a.idx", CHUNK_SIZE * 2 + 10);
+        let ranges = layout("a.idx", CHUNK_SIZE * 2 + 10, false);
         assert_eq!(ranges.len(), 3);
         assert_eq!(ranges.last().map(|r| r.len()), Some(FOOTER_CHUNK_SIZE));
         assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
         assert_eq!(ranges.last().map(|r| r.end), Some(CHUNK_SIZE * 2 + 10));
         assert!(
-            layout("a.store", CHUNK_SIZE)
+            layout("a.store", CHUNK_SIZE, false)
                 .iter()
                 .all(|r| r.len() <= STORE_CHUNK_SIZE)
+        );
+        assert_eq!(
+            layout("a.store", CHUNK_SIZE * 3, true),
+            vec![0..CHUNK_SIZE * 3]
         );
     }
 }

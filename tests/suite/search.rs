@@ -69,6 +69,22 @@ fn writes_one_segment_with_a_manifest_of_content_addressed_chunks() {
             assert_eq!(bytes.len() as u64, chunk["size"].as_u64().expect("size"));
         }
     }
+    // A small index is fetched whole when search starts: one request per file, not per chunk.
+    assert!(manifest["total_size"].as_u64().expect("size") <= 256 * 1024);
+    for file in files {
+        let chunks = file["chunks"].as_array().expect("chunks");
+        assert_eq!(
+            chunks.len(),
+            1,
+            "{} is cut into {} chunks",
+            file["name"],
+            chunks.len()
+        );
+    }
+    assert_eq!(
+        manifest["prefetch"].as_array().expect("prefetch").len(),
+        files.len()
+    );
 }
 
 #[test]
