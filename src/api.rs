@@ -201,7 +201,7 @@ fn write_with_parts(
     path: &str,
     fill: impl FnOnce(&mut Counting<'_>, &FileParts<'_>) -> std::io::Result<()>,
 ) -> Result<(), OutputError> {
-    let file = reuse.file(path, || sink.previous(path));
+    let file = reuse.file(path);
     sink.write_with(path, |out| fill(&mut file.counting(out), &file))?;
     reuse.finish_file(file);
     Ok(())

@@ -12,7 +12,7 @@ use crate::api;
 use crate::config::SiteConfig;
 use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
-use crate::incremental::{Fingerprints, Manifest, Plan, Reuse, Scope};
+use crate::incremental::{Fingerprints, Manifest, Plan, ReadHeld, Reuse, Scope};
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{Blobs, DiskSink, MemorySink, OutputError, Sink, cache_dir};
 use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
@@ -183,7 +183,7 @@ pub enum BuildError {
 }
 
 /// Where a build writes.
-pub enum Target {
+pub enum Target<'a> {
     /// The output folder (site.toml's `output_dir` under the root unless overridden). Unless
     /// `clean`, the build rewrites only what changed, in the cache's copy of an older output.
     Disk { clean: bool },
@@ -192,6 +192,11 @@ pub enum Target {
     Memory {
         held: Option<Manifest>,
         parts: Parts,
+        /// The bytes of the files the caller holds, by path: the whole-site files copy the
+        /// parts of unchanged dimensions from them.
+        files: Option<ReadHeld<'a>>,
+        /// Where the search index's groups are kept between builds.
+        blobs: Option<&'a Blobs>,
     },
     /// Nowhere: for `versus check`, which renders every page to find template errors.
     Discard,
@@ -262,15 +267,25 @@ pub fn build(
         &loaded.theme,
         loaded.tree.is_some(),
     );
-    let mut blobs = Blobs::default();
-    let (sink, held, parts) = match target {
+    let none = Blobs::default();
+    let mut folder_blobs = None;
+    let (sink, held, parts, held_files, blobs) = match target {
         Target::Disk { clean } => {
             let (disk, held) = DiskSink::begin(&output, !clean)?;
-            blobs = Blobs::in_folder(cache_dir(&output).join(SEARCH_BLOBS), !clean);
-            (Sink::Disk(disk), held, Parts::All)
+            let folder = cache_dir(&output).join(SEARCH_BLOBS);
+            let blobs = &*folder_blobs.insert(Blobs::in_folder(folder, !clean));
+            (Sink::Disk(disk), held, Parts::All, None, blobs)
         }
-        Target::Memory { held, parts } => (Sink::Memory(MemorySink::default()), held, parts),
-        Target::Discard => (Sink::Discard, None, Parts::All),
+        Target::Memory {
+            held,
+            parts,
+            files,
+            blobs,
+        } => {
+            let sink = Sink::Memory(MemorySink::default());
+            (sink, held, parts, files, blobs.unwrap_or(&none))
+        }
+        Target::Discard => (Sink::Discard, None, Parts::All, None, &none),
     };
     let plan = Plan::new(fingerprints, held).leaving(|scope| parts.leaves(scope));
     let needs = |path: &str| plan.needs(&Scope::of_path(path));
@@ -292,9 +307,14 @@ pub fn build(
         .filter(|_| plan.needs(&Scope::Static))
         .collect();
     let site_wide = plan.needs(&Scope::Site);
+    let previous = |path: &str| match held_files {
+        Some(files) => files(path),
+        None => sink.previous(path),
+    };
     let reuse = Reuse::new(
         &plan,
         loaded.knowledge.dimensions.iter().map(|d| d.id.as_str()),
+        &previous,
     );
     let total = pages.len() + embed_pages.len() + static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -358,7 +378,7 @@ pub fn build(
                     &sink,
                     &holds,
                     &inputs,
-                    &blobs,
+                    blobs,
                 )?;
             }
             Ok(started.elapsed())

@@ -446,10 +446,15 @@ impl Plan {
     }
 }
 
+/// Reads the bytes a build's target holds at a path (before the build writes it).
+pub type ReadHeld<'a> = &'a (dyn Fn(&str) -> Option<Vec<u8>> + Sync);
+
 /// The part offsets of one build's whole-site files: which parts the folder's old files can
 /// give, and what the build records for the next one. Shared by the threads that write.
 pub struct Reuse<'a> {
     plan: &'a Plan,
+    /// The bytes the target holds at a path, before this build writes it.
+    previous: ReadHeld<'a>,
     /// For each dimension (display order), true when its parts in the old files are current.
     unchanged: Vec<bool>,
     recorded: Mutex<BTreeMap<String, PartOffsets>>,
@@ -457,27 +462,32 @@ pub struct Reuse<'a> {
 }
 
 impl<'a> Reuse<'a> {
-    /// `dimensions` are the ids in display order.
-    pub fn new<'d>(plan: &'a Plan, dimensions: impl Iterator<Item = &'d str>) -> Self {
+    /// `dimensions` are the ids in display order; `previous` reads what the target holds.
+    pub fn new<'d>(
+        plan: &'a Plan,
+        dimensions: impl Iterator<Item = &'d str>,
+        previous: ReadHeld<'a>,
+    ) -> Self {
         let unchanged = dimensions
             .map(|id| plan.unchanged(&Scope::Dimension(id.to_string())))
             .collect();
         Self {
             plan,
+            previous,
             unchanged,
             recorded: Mutex::new(BTreeMap::new()),
             reused: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    /// Starts writing the file at `path`: when the folder holds it with recorded parts and
-    /// some of them are current, `old` is asked for its bytes (before they are overwritten).
-    pub fn file(&self, path: &str, old: impl FnOnce() -> Option<Vec<u8>>) -> FileParts<'_> {
+    /// Starts writing the file at `path`: when the target holds it with recorded parts and
+    /// some of them are current, its bytes are read (before they are overwritten).
+    pub fn file(&self, path: &str) -> FileParts<'_> {
         let held = self
             .plan
             .held_parts(path)
             .filter(|_| self.unchanged.iter().any(|&u| u));
-        let old = held.and_then(|offsets| Some((old()?, offsets)));
+        let old = held.and_then(|offsets| Some(((self.previous)(path)?, offsets)));
         FileParts {
             path: path.to_string(),
             reuse: self,
@@ -719,8 +729,9 @@ mod tests {
             BTreeMap::from([("index.html".to_string(), offsets)]),
         );
         let plan = Plan::new(scopes("2"), Some(built.manifest));
-        let reuse = Reuse::new(&plan, ["a", "b"].into_iter());
-        let file = reuse.file("index.html", || Some(old.clone()));
+        let previous = |_: &str| Some(old.clone());
+        let reuse = Reuse::new(&plan, ["a", "b"].into_iter(), &previous);
+        let file = reuse.file("index.html");
         assert_eq!((file.old(0, 0), file.old(0, 1)), (None, Some("[b-old]")));
         assert_eq!(file.old(1, 1), None, "no such run");
         let mut out = Vec::new();

@@ -386,70 +386,115 @@ pub fn cache_dir(output: &Path) -> PathBuf {
 }
 
 /// Parts of a build kept between builds under a key that hashes everything they are made from
-/// (the search index's groups of documents): a folder in the cache beside a disk output,
-/// nothing otherwise. Each blob ends with a SHA-256 of its content, so a blob cut short by a
-/// killed build is never used.
+/// (the search index's groups of documents): a folder in the cache beside a disk output, memory
+/// for the dev server, nothing otherwise. A blob in a folder ends with a SHA-256 of its content,
+/// so one cut short by a killed build is never used.
 #[derive(Debug, Default)]
 pub struct Blobs {
-    folder: Option<PathBuf>,
+    store: BlobStore,
     /// False for `--clean`: blobs are saved for the next build but none is used.
     read: bool,
     used: Mutex<Vec<String>>,
+}
+
+#[derive(Debug, Default)]
+enum BlobStore {
+    #[default]
+    Nowhere,
+    Folder(PathBuf),
+    Memory(Mutex<BTreeMap<String, Vec<u8>>>),
 }
 
 impl Blobs {
     /// The blobs kept in `folder` (created when needed); `read` false saves without using.
     pub fn in_folder(folder: PathBuf, read: bool) -> Self {
         Self {
-            folder: Some(folder),
+            store: BlobStore::Folder(folder),
             read,
+            used: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Blobs kept in memory, for as long as the caller keeps this.
+    pub fn in_memory() -> Self {
+        Self {
+            store: BlobStore::Memory(Mutex::new(BTreeMap::new())),
+            read: true,
             used: Mutex::new(Vec::new()),
         }
     }
 
     /// The blob saved under `key`, when there is one and it is whole.
     pub fn load(&self, key: &str) -> Option<Vec<u8>> {
-        let folder = self.folder.as_ref().filter(|_| self.read)?;
-        let mut bytes = std::fs::read(folder.join(key)).ok()?;
-        let split = bytes.len().checked_sub(32)?;
-        use sha2::Digest as _;
-        if sha2::Sha256::digest(&bytes[..split]).as_slice() != &bytes[split..] {
+        if !self.read {
             return None;
         }
-        bytes.truncate(split);
+        let bytes = match &self.store {
+            BlobStore::Nowhere => return None,
+            BlobStore::Memory(blobs) => blobs
+                .lock()
+                .expect("no build panics while holding the lock")
+                .get(key)?
+                .clone(),
+            BlobStore::Folder(folder) => {
+                let mut bytes = std::fs::read(folder.join(key)).ok()?;
+                let split = bytes.len().checked_sub(32)?;
+                use sha2::Digest as _;
+                if sha2::Sha256::digest(&bytes[..split]).as_slice() != &bytes[split..] {
+                    return None;
+                }
+                bytes.truncate(split);
+                bytes
+            }
+        };
         push(&self.used, key);
         Some(bytes)
     }
 
     /// Saves `bytes` under `key`; failing to save only costs the next build time.
     pub fn save(&self, key: &str, bytes: &[u8]) {
-        let Some(folder) = &self.folder else {
-            return;
+        let saved = match &self.store {
+            BlobStore::Nowhere => false,
+            BlobStore::Memory(blobs) => {
+                blobs
+                    .lock()
+                    .expect("no build panics while holding the lock")
+                    .insert(key.to_string(), bytes.to_vec());
+                true
+            }
+            BlobStore::Folder(folder) => {
+                use sha2::Digest as _;
+                let mut blob = Vec::with_capacity(bytes.len() + 32);
+                blob.extend_from_slice(bytes);
+                blob.extend_from_slice(&sha2::Sha256::digest(bytes));
+                std::fs::create_dir_all(folder).is_ok()
+                    && write_atomically(&folder.join(key), &blob).is_ok()
+            }
         };
-        use sha2::Digest as _;
-        let mut blob = Vec::with_capacity(bytes.len() + 32);
-        blob.extend_from_slice(bytes);
-        blob.extend_from_slice(&sha2::Sha256::digest(bytes));
-        if std::fs::create_dir_all(folder).is_ok()
-            && write_atomically(&folder.join(key), &blob).is_ok()
-        {
+        if saved {
             push(&self.used, key);
         }
     }
 
     /// Removes the blobs this build neither used nor saved.
     pub fn remove_unused(&self) {
-        let Some(folder) = &self.folder else {
-            return;
-        };
         let used = take(&self.used);
-        let Ok(entries) = std::fs::read_dir(folder) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !used.contains(&name) {
-                let _ = std::fs::remove_file(entry.path());
+        match &self.store {
+            BlobStore::Nowhere => {}
+            BlobStore::Memory(blobs) => blobs
+                .lock()
+                .expect("no build panics while holding the lock")
+                .retain(|key, _| used.contains(key)),
+            BlobStore::Folder(folder) => {
+                let Ok(entries) = std::fs::read_dir(folder) else {
+                    return;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !used.contains(&name) {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
+                }
             }
         }
     }

@@ -555,8 +555,9 @@ mod tests {
         old: Option<Vec<u8>>,
         groups: Vec<Vec<&'static str>>,
     ) -> (String, usize, Plan) {
-        let reuse = Reuse::new(plan, ["a", "b", "c"].into_iter());
-        let file = reuse.file("x.json", || old);
+        let previous = |_: &str| old.clone();
+        let reuse = Reuse::new(plan, ["a", "b", "c"].into_iter(), &previous);
+        let file = reuse.file("x.json");
         let mut out = Vec::new();
         write_json(
             &mut file.counting(&mut out),

@@ -122,9 +122,7 @@ pub fn render_pages(
     pages.par_iter().try_for_each(|page| {
         let path = page.file_path(ctx);
         let has_parts = matches!(page, Page::Index | Page::Subject(_) | Page::Compare(..));
-        let file = reuse
-            .filter(|_| has_parts)
-            .map(|reuse| reuse.file(&path, || sink.previous(&path)));
+        let file = reuse.filter(|_| has_parts).map(|reuse| reuse.file(&path));
         let (html, splices) = render_page(ctx, templates, &site, *page, file.as_ref())?;
         if splices.is_empty() {
             sink.write(&path, html.as_bytes())?;

@@ -97,7 +97,7 @@ pub fn write_index(
         .collect::<Result<_, _>>()?;
     blobs.remove_unused();
     let documents = segments.iter().map(|s| u64::from(s.max_doc)).sum();
-    let files = merge(&segments, language)?;
+    let files = merge(segments, language)?;
     let whole = files.iter().map(|(_, b)| b.len() as u64).sum::<u64>() <= EAGER_BYTES;
     let manifest = manifest(language, documents, &files, whole);
     let mut written = BTreeSet::new();
@@ -245,21 +245,32 @@ fn segment_files(meta: &tantivy::index::SegmentMeta) -> Vec<PathBuf> {
 
 /// Puts the groups' segments in one index, in order, merges them into one segment and
 /// returns the index's files, by name.
-fn merge(segments: &[GroupSegment], language: &str) -> Result<Vec<(String, Vec<u8>)>, SearchError> {
+fn merge(
+    segments: Vec<GroupSegment>,
+    language: &str,
+) -> Result<Vec<(String, Vec<u8>)>, SearchError> {
     let directory = RamDirectory::create();
     let index = Index::create(directory.clone(), build_schema(language), settings())?;
     let mut meta = index.load_metas()?;
-    for (n, segment) in segments.iter().enumerate().filter(|(_, s)| s.max_doc > 0) {
+    meta.opstamp = segments.iter().map(|s| u64::from(s.max_doc)).sum();
+    let mut sources = Vec::new();
+    // Each group's files are dropped once copied in, and deleted once merged: a large index is
+    // held about twice at most, not four times.
+    for (n, segment) in segments
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| s.max_doc > 0)
+    {
         let id = tantivy::index::SegmentId::from_uuid_string(&format!("{:032x}", n + 1))
             .expect("32 hex digits are a segment id");
-        for (suffix, bytes) in &segment.files {
-            let name = format!("{}{suffix}", id.uuid_string());
-            directory.atomic_write(std::path::Path::new(&name), bytes)?;
+        for (suffix, bytes) in segment.files {
+            let name = PathBuf::from(format!("{}{suffix}", id.uuid_string()));
+            directory.atomic_write(&name, &bytes)?;
+            sources.push(name);
         }
         meta.segments
             .push(index.new_segment_meta(id, segment.max_doc));
     }
-    meta.opstamp = segments.iter().map(|s| u64::from(s.max_doc)).sum();
     let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
     directory.atomic_write(std::path::Path::new("meta.json"), &json)?;
     let index = Index::open(directory.clone())?;
@@ -270,6 +281,9 @@ fn merge(segments: &[GroupSegment], language: &str) -> Result<Vec<(String, Vec<u
         writer.set_merge_policy(Box::new(NoMergePolicy));
         writer.merge(&ids).wait()?;
         writer.wait_merging_threads()?;
+        for source in &sources {
+            let _ = directory.delete(source);
+        }
     }
     let mut names: BTreeSet<PathBuf> = BTreeSet::from([PathBuf::from("meta.json")]);
     for meta in index.searchable_segment_metas()? {
@@ -520,6 +534,9 @@ mod tests {
         let indexed = AtomicUsize::new(0);
         let before = written(&docs, &keys(0), &blobs(), &indexed);
         assert_eq!(indexed.swap(0, Ordering::Relaxed), docs.len());
+        let in_memory = Blobs::in_memory();
+        assert!(written(&docs, &keys(0), &in_memory, &indexed) == before);
+        indexed.store(0, Ordering::Relaxed);
 
         docs[2][0].body.push_str(" An edited body.");
         let updated = written(&docs, &keys(1), &blobs(), &indexed);
@@ -528,6 +545,8 @@ mod tests {
             1,
             "only the edited group is indexed"
         );
+        assert!(written(&docs, &keys(1), &in_memory, &indexed) == updated);
+        assert_eq!(indexed.swap(0, Ordering::Relaxed), 1, "in memory too");
         let empty = tempfile::tempdir().expect("tempdir");
         let clean = written(
             &docs,

@@ -16,6 +16,7 @@ use anyhow::{Context as _, Result};
 
 use crate::build::{self, LoadOptions, Loaded, Parts, Target};
 use crate::diag::Diagnostic;
+use crate::output::Blobs;
 use http::{AllowedHosts, AppState, LiveEvent};
 use live::BuildStatus;
 use site::Site;
@@ -38,6 +39,8 @@ pub struct Rebuilt {
     pub millis: u128,
     /// Files this build made (all of them unless it could reuse the previous site's).
     pub written: usize,
+    /// Parts of whole-site files copied from the site being served.
+    pub reused_parts: usize,
 }
 
 /// Builds the whole site at `root` into memory; given the site being served, only what
@@ -60,14 +63,26 @@ pub fn load(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
 pub fn make(loaded: &Loaded, previous: Option<&Site>, parts: Parts, started: Instant) -> Rebuilt {
     let held = previous.and_then(|site| site.manifest.clone());
     let warnings = loaded.warnings.warning_count();
-    let result = match build::build(loaded, Target::Memory { held, parts }, &|_, _| {}) {
-        Ok(built) => Ok((built.memory.unwrap_or_default(), built.full)),
+    let blobs = previous.map_or_else(|| Arc::new(Blobs::in_memory()), |site| site.blobs.clone());
+    let files = |path: &str| Some(previous?.get(path)?.bytes.clone());
+    let target = Target::Memory {
+        held,
+        parts,
+        files: Some(&files),
+        blobs: Some(&blobs),
+    };
+    let result = match build::build(loaded, target, &|_, _| {}) {
+        Ok(built) => Ok((
+            built.memory.unwrap_or_default(),
+            built.full,
+            built.reused_parts,
+        )),
         Err(build::BuildError::Render(crate::render::RenderError::Template(diag))) => {
             Err(vec![*diag])
         }
         Err(other) => Err(vec![Diagnostic::error(None, other.to_string())]),
     };
-    let (made, full) = match result {
+    let (made, full, reused_parts) = match result {
         Ok(made) => made,
         Err(diagnostics) => return Rebuilt::failed(&diagnostics, started),
     };
@@ -81,12 +96,14 @@ pub fn make(loaded: &Loaded, previous: Option<&Site>, parts: Parts, started: Ins
         _ => Site::new(made.files),
     };
     site.manifest = Some(made.manifest);
+    site.blobs = blobs;
     Rebuilt {
         site: Some(site),
         status: BuildStatus::Ok,
         warnings,
         millis: started.elapsed().as_millis(),
         written,
+        reused_parts,
     }
 }
 
@@ -98,6 +115,7 @@ impl Rebuilt {
             warnings: 0,
             millis: started.elapsed().as_millis(),
             written: 0,
+            reused_parts: 0,
         }
     }
 }
@@ -300,6 +318,10 @@ mod tests {
             "{} of {} files made again",
             rebuilt.written,
             serving.len()
+        );
+        assert!(
+            rebuilt.reused_parts > 0,
+            "whole-site files copy unchanged dimensions from the served site"
         );
         let page = site
             .get("facts/run-duration/max-runtime/index.html")

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use percent_encoding::percent_decode_str;
 
 use crate::incremental::Manifest;
+use crate::output::Blobs;
 
 /// One file of the site, with what HTTP needs to serve it.
 #[derive(Debug)]
@@ -93,6 +94,9 @@ pub struct Site {
     files: HashMap<String, Arc<File>>,
     /// What made the files, so that the next build makes only what changed.
     pub manifest: Option<Manifest>,
+    /// The search index's groups, kept for the next build (shared by every version of the
+    /// site the server makes).
+    pub blobs: Arc<Blobs>,
 }
 
 /// What a request path resolves to.
@@ -118,6 +122,7 @@ impl Site {
                 })
                 .collect(),
             manifest: None,
+            blobs: Arc::new(Blobs::in_memory()),
         }
     }
 
