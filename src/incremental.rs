@@ -366,16 +366,26 @@ impl Plan {
         written: impl IntoIterator<Item = String>,
         parts: BTreeMap<String, PartOffsets>,
     ) -> Outcome {
-        let written: BTreeSet<String> = written.into_iter().collect();
         let mut by_scope: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for path in &written {
+        for path in written {
             by_scope
-                .entry(Scope::of_path(path).key())
+                .entry(Scope::of_path(&path).key())
                 .or_default()
-                .insert(path.clone());
+                .insert(path);
         }
         let empty = Manifest::default();
         let previous = self.previous.as_ref().unwrap_or(&empty);
+        // Files with recorded parts that this build wrote again.
+        let rewritten: BTreeSet<&str> = previous
+            .parts
+            .keys()
+            .filter(|path| {
+                by_scope
+                    .get(&Scope::of_path(path).key())
+                    .is_some_and(|files| files.contains(*path))
+            })
+            .map(String::as_str)
+            .collect();
         let mut manifest = Manifest {
             format: MANIFEST_FORMAT,
             scopes: BTreeMap::new(),
@@ -437,7 +447,7 @@ impl Plan {
             .filter(|(path, _)| kept.contains(path.as_str()))
             .collect();
         for (path, offsets) in &previous.parts {
-            if kept.contains(path.as_str()) && !written.contains(path) {
+            if kept.contains(path.as_str()) && !rewritten.contains(path.as_str()) {
                 recorded.insert(path.clone(), offsets.clone());
             }
         }
