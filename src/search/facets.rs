@@ -133,13 +133,18 @@ impl Counter {
             .collect();
         counted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         counted.truncate(MAX_FACET_VALUES);
+        // Names in one pass over the dictionary, in ordinal order: looking each up alone
+        // decodes its block from the start again.
+        counted.sort_by_key(|(ord, _)| *ord);
+        let ords: Vec<u64> = counted.iter().map(|(ord, _)| *ord as u64).collect();
+        let mut counts = counted.iter().map(|(_, count)| *count);
         let mut named = BTreeMap::new();
-        for (ord, count) in counted {
-            let mut name = String::new();
-            if column.ord_to_str(ord as u64, &mut name).unwrap_or(false) {
-                named.insert(name, count);
+        let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+            let count = counts.next();
+            if let (Ok(name), Some(count)) = (std::str::from_utf8(bytes), count) {
+                named.insert(name.to_string(), count);
             }
-        }
+        });
         named
     }
 }
