@@ -171,6 +171,16 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
     }
 }
 
+/// The knowledge base this repository ships, loaded: for tests of the stages below.
+#[cfg(test)]
+pub(crate) fn shipped() -> Loaded {
+    load(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &LoadOptions::default(),
+    )
+    .unwrap_or_else(|diags| panic!("the shipped site loads: {diags:?}"))
+}
+
 /// A build that could not finish; the previous output is untouched.
 #[derive(Debug, Error)]
 pub enum BuildError {

@@ -194,11 +194,7 @@ mod tests {
 
     #[test]
     fn renders_a_dimension_only_when_its_text_is_asked_for() {
-        let loaded = crate::build::load(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
-            &Default::default(),
-        )
-        .expect("the shipped site loads");
+        let loaded = crate::build::shipped();
         let text = RenderedText::new(&loaded.knowledge);
         let rendered = |text: &RenderedText| {
             text.dimensions

@@ -243,6 +243,32 @@ fn render_page(
     Ok((templates.render(page.template(), &context)?, splices))
 }
 
+/// The overview's or a compare page's table: a row per dimension (run 0 of the page's parts),
+/// a column per subject in `columns`.
+fn matrix<'a>(
+    ctx: &RenderContext<'a>,
+    templates: &Templates,
+    splices: &mut Splices,
+    file: Option<&FileParts<'_>>,
+    root: &str,
+    columns: &[usize],
+) -> Result<Table<'a>, RenderError> {
+    let k = ctx.knowledge;
+    let rows = templates.render_by_dimension(
+        "row.html",
+        "row",
+        root,
+        k.dimensions.len(),
+        file,
+        0,
+        |d| matrix_row(k, ctx.text, d, columns),
+    )?;
+    Ok(Table {
+        subjects: link_subjects(ctx, columns),
+        rows_html: splices.add_by_dimension(0, rows),
+    })
+}
+
 /// `/` or the path of an absolute base URL (`/guide/`), for pages served at any depth.
 fn root_path(base_url: &str) -> String {
     let after_scheme = base_url
@@ -280,19 +306,7 @@ fn fill_page<'a>(
                     .map(|s| SubjectView::new(k, ctx.text, s))
                     .collect::<Vec<_>>(),
             );
-            let rows = templates.render_by_dimension(
-                "row.html",
-                "row",
-                &meta.root,
-                k.dimensions.len(),
-                file,
-                0,
-                |d| matrix_row(k, ctx.text, d, &all),
-            )?;
-            let matrix = Table {
-                subjects: link_subjects(ctx, &all),
-                rows_html: splices.add_by_dimension(0, rows),
-            };
+            let matrix = matrix(ctx, templates, splices, file, &meta.root, &all)?;
             context.insert("matrix", &matrix);
             meta.verified = Verified::of(k.facts().map(|(_, f)| f));
         }
@@ -412,19 +426,7 @@ fn fill_page<'a>(
                 k.subjects[a].name, k.subjects[b].name
             );
             meta.breadcrumbs = vec![home];
-            let rows = templates.render_by_dimension(
-                "row.html",
-                "row",
-                &meta.root,
-                k.dimensions.len(),
-                file,
-                0,
-                |d| matrix_row(k, ctx.text, d, &[a, b]),
-            )?;
-            let matrix = Table {
-                subjects: link_subjects(ctx, &[a, b]),
-                rows_html: splices.add_by_dimension(0, rows),
-            };
+            let matrix = matrix(ctx, templates, splices, file, &meta.root, &[a, b])?;
             context.insert("matrix", &matrix);
             context.insert(
                 "subjects",

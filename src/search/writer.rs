@@ -512,11 +512,7 @@ mod tests {
 
     #[test]
     fn an_index_from_kept_and_fresh_group_segments_equals_a_clean_one() {
-        let loaded = crate::build::load(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
-            &Default::default(),
-        )
-        .expect("the shipped site loads");
+        let loaded = crate::build::shipped();
         let k = &loaded.knowledge;
         let mut docs: Vec<Vec<SearchDocument>> = groups(k, 16)
             .iter()
