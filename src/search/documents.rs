@@ -45,16 +45,6 @@ pub struct SearchDocument {
     pub extra: Vec<String>,
 }
 
-/// Every document, subjects first, then each dimension (sorted by id, so that the dimension
-/// column of the index grows with the document number and compresses to almost nothing)
-/// with its facts and questions.
-pub fn documents(knowledge: &Knowledge, text: &RenderedText) -> Vec<SearchDocument> {
-    groups(knowledge, usize::MAX)
-        .iter()
-        .flat_map(|group| group_documents(knowledge, text, group))
-        .collect()
-}
-
 /// A run of consecutive documents that is indexed apart, so that a build can reuse the part of
 /// the index made from unchanged dimensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +55,11 @@ pub struct Group {
     pub dimensions: Vec<usize>,
 }
 
-/// The documents in index order (see [`documents`]) cut at dimension boundaries into groups
-/// of at least `size` documents (the last may be smaller); always at least one group.
+/// The documents in index order, cut at dimension boundaries into groups of at least `size`
+/// documents (the last may be smaller); always at least one group. Index order is the
+/// subjects first, then each dimension (sorted by id, so that the dimension column of the index
+/// grows with the document number and compresses to almost nothing) with its facts and
+/// questions.
 pub fn groups(knowledge: &Knowledge, size: usize) -> Vec<Group> {
     let mut order: Vec<usize> = (0..knowledge.dimensions.len()).collect();
     order.sort_by(|&a, &b| knowledge.dimensions[a].id.cmp(&knowledge.dimensions[b].id));

@@ -79,9 +79,8 @@ pub fn write_index(
                     (inputs.dimension)(d)
                 ));
             }
-            let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
             writer::IndexGroup {
-                key,
+                key: writer::hex(&key.finalize()),
                 documents: Box::new(move || documents::group_documents(knowledge, text, &group)),
             }
         })

@@ -182,8 +182,7 @@ impl GroupSegment {
             let length = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
             files.push((suffix, take(length)?.to_vec()));
         }
-        take(0).filter(|_| rest.is_empty())?;
-        Some(GroupSegment { max_doc, files })
+        rest.is_empty().then_some(GroupSegment { max_doc, files })
     }
 }
 
@@ -381,7 +380,8 @@ fn tantivy_document(fields: &Fields, doc: &SearchDocument) -> TantivyDocument {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lowercase hexadecimal, for names made from hashes.
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
