@@ -497,7 +497,11 @@ impl<'a> Reuse<'a> {
             .plan
             .held_parts(path)
             .filter(|_| self.unchanged.iter().any(|&u| u));
-        let old = held.and_then(|offsets| Some(((self.previous)(path)?, offsets)));
+        // Checked as text once here; each part is then a slice on character boundaries.
+        let old = held.and_then(|offsets| {
+            let text = String::from_utf8((self.previous)(path)?).ok()?;
+            Some((text, offsets))
+        });
         FileParts {
             path: path.to_string(),
             reuse: self,
@@ -535,7 +539,7 @@ impl<'a> Reuse<'a> {
 pub struct FileParts<'a> {
     path: String,
     reuse: &'a Reuse<'a>,
-    old: Option<(Vec<u8>, &'a PartOffsets)>,
+    old: Option<(String, &'a PartOffsets)>,
     position: Cell<u64>,
     recorded: RefCell<PartOffsets>,
 }
@@ -547,10 +551,9 @@ impl FileParts<'_> {
         if !self.reuse.unchanged.get(d).copied().unwrap_or(false) {
             return None;
         }
-        let (bytes, offsets) = self.old.as_ref()?;
+        let (text, offsets) = self.old.as_ref()?;
         let &(start, end) = offsets.get(list)?.get(d)?;
-        let part = bytes.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
-        std::str::from_utf8(part).ok()
+        text.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
     }
 
     /// Marks where part `d` of run `list` starts in the new file (the current position).
