@@ -839,6 +839,33 @@ mod tests {
     }
 
     #[test]
+    fn kept_blobs_are_used_only_whole_and_only_when_asked_and_unused_ones_go() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = dir.path().join("blobs");
+        let blobs = Blobs::in_folder(folder.clone(), true);
+        blobs.save("a", b"first");
+        blobs.save("b", b"second");
+        blobs.remove_unused();
+        let blobs = Blobs::in_folder(folder.clone(), true);
+        assert_eq!(blobs.load("a").as_deref(), Some(&b"first"[..]));
+        let b = folder.join("b");
+        let whole = std::fs::read(&b).expect("read");
+        std::fs::write(&b, &whole[..whole.len() - 1]).expect("cut short");
+        assert_eq!(blobs.load("b"), None, "a blob cut short is not used");
+        assert_eq!(blobs.load("missing"), None);
+        blobs.remove_unused();
+        assert!(
+            folder.join("a").exists() && !b.exists(),
+            "only the used blob is kept"
+        );
+        let clean = Blobs::in_folder(folder.clone(), false);
+        assert_eq!(clean.load("a"), None, "--clean uses no kept blob");
+        let memory = Blobs::in_memory();
+        memory.save("a", b"first");
+        assert_eq!(memory.load("a").as_deref(), Some(&b"first"[..]));
+    }
+
+    #[test]
     fn atomic_write_replaces_a_file_and_leaves_nothing_beside_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("out.md");
