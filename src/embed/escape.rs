@@ -7,19 +7,31 @@
 /// backslash-escaped (or, for `<` and `>`, written as entities so no raw HTML survives).
 pub fn markdown_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in one_line(text).chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '!' | '$' | '#' | '{' | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
+    push_markdown_text(&mut out, text);
     out
+}
+
+/// [`markdown_text`], appended to `out`.
+pub fn push_markdown_text(out: &mut String, text: &str) {
+    push_one_line(out, text, |byte| match byte {
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'&' => Some("&amp;"),
+        b'\\' => Some("\\\\"),
+        b'`' => Some("\\`"),
+        b'*' => Some("\\*"),
+        b'_' => Some("\\_"),
+        b'[' => Some("\\["),
+        b']' => Some("\\]"),
+        b'|' => Some("\\|"),
+        b'~' => Some("\\~"),
+        b'!' => Some("\\!"),
+        b'$' => Some("\\$"),
+        b'#' => Some("\\#"),
+        b'{' => Some("\\{"),
+        b'}' => Some("\\}"),
+        _ => None,
+    });
 }
 
 /// Plain text for MediaWiki wikitext: table and template syntax (`|`, `!`, `{{`), links
@@ -27,46 +39,50 @@ pub fn markdown_text(text: &str) -> String {
 /// written as character references, which MediaWiki shows as the characters themselves.
 pub fn wikitext_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in one_line(text).chars() {
-        let reference = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '[' => "&#91;",
-            ']' => "&#93;",
-            '{' => "&#123;",
-            '}' => "&#125;",
-            '|' => "&#124;",
-            '!' => "&#33;",
-            '\'' => "&#39;",
-            '~' => "&#126;",
-            '_' => "&#95;",
-            '=' => "&#61;",
-            c => {
-                out.push(c);
-                continue;
-            }
-        };
-        out.push_str(reference);
-    }
+    push_wikitext_text(&mut out, text);
     out
+}
+
+/// [`wikitext_text`], appended to `out`.
+pub fn push_wikitext_text(out: &mut String, text: &str) {
+    push_one_line(out, text, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'[' => Some("&#91;"),
+        b']' => Some("&#93;"),
+        b'{' => Some("&#123;"),
+        b'}' => Some("&#125;"),
+        b'|' => Some("&#124;"),
+        b'!' => Some("&#33;"),
+        b'\'' => Some("&#39;"),
+        b'~' => Some("&#126;"),
+        b'_' => Some("&#95;"),
+        b'=' => Some("&#61;"),
+        _ => None,
+    });
 }
 
 /// Text for XML and HTML (Confluence storage format, HTML snippets): the five special
 /// characters as entities, and characters XML 1.0 does not allow dropped.
 pub fn xml_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars().filter(|&c| is_xml_char(c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    push_xml_text(&mut out, text);
     out
+}
+
+/// [`xml_text`], appended to `out`.
+pub fn push_xml_text(out: &mut String, text: &str) {
+    with_xml_chars(text, |text| {
+        push_replacing(out, text, |byte| match byte {
+            b'&' => Some("&amp;"),
+            b'<' => Some("&lt;"),
+            b'>' => Some("&gt;"),
+            b'"' => Some("&quot;"),
+            b'\'' => Some("&#39;"),
+            byte => forbidden_in_xml(byte).then_some(""),
+        })
+    });
 }
 
 /// A URL for a Markdown link destination or a wikitext external link: characters that could
@@ -74,17 +90,27 @@ pub fn xml_text(text: &str) -> String {
 /// http(s) when loaded (or come from the trusted `base_url`).
 pub fn url(url: &str) -> String {
     let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
+    push_url(&mut out, url);
+    out
+}
+
+/// [`url`], appended to `out`.
+pub fn push_url(out: &mut String, url: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut run = 0;
+    for (i, c) in url.char_indices() {
         if c.is_whitespace() || c.is_control() || "\"'<>()[]{}|\\^`".contains(c) {
+            out.push_str(&url[run..i]);
             let mut buf = [0u8; 4];
             for byte in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{byte:02X}"));
+                out.push('%');
+                out.push(HEX[usize::from(byte >> 4)] as char);
+                out.push(HEX[usize::from(byte & 0xF)] as char);
             }
-        } else {
-            out.push(c);
+            run = i + c.len_utf8();
         }
     }
-    out
+    out.push_str(&url[run..]);
 }
 
 /// One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break, and,
@@ -183,7 +209,25 @@ fn tag_end(text: &str) -> usize {
 }
 
 fn push_xml_chars(out: &mut String, text: &str) {
-    out.extend(text.chars().filter(|&c| is_xml_char(c)));
+    with_xml_chars(text, |text| {
+        push_replacing(out, text, |byte| forbidden_in_xml(byte).then_some(""))
+    });
+}
+
+/// Calls `push` with `text` once the two non-ASCII characters XML forbids (U+FFFE, U+FFFF)
+/// are gone; the ASCII ones are left to [`forbidden_in_xml`].
+fn with_xml_chars(text: &str, push: impl FnOnce(&str)) {
+    if text.contains(['\u{FFFE}', '\u{FFFF}']) {
+        let allowed: String = text.chars().filter(|&c| is_xml_char(c)).collect();
+        push(&allowed);
+    } else {
+        push(text);
+    }
+}
+
+/// The ASCII bytes XML 1.0 does not allow: control characters other than tab and line breaks.
+fn forbidden_in_xml(byte: u8) -> bool {
+    byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')
 }
 
 /// The characters XML 1.0 allows in a document.
@@ -191,9 +235,30 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Line breaks and runs of whitespace as single spaces: a table cell is one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Appends `text` with line breaks and runs of whitespace as single spaces (a table cell is one
+/// line), and each ASCII byte that `replace` maps written as its replacement.
+fn push_one_line(out: &mut String, text: &str, replace: impl Fn(u8) -> Option<&'static str>) {
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_replacing(out, word, &replace);
+    }
+}
+
+/// Appends `text` with each byte that `replace` maps written as its replacement, copying the
+/// runs between them whole. Only ASCII bytes may be mapped, so every cut is a char boundary.
+fn push_replacing(out: &mut String, text: &str, replace: impl Fn(u8) -> Option<&'static str>) {
+    let mut run = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        if let Some(replacement) = replace(byte) {
+            debug_assert!(byte.is_ascii());
+            out.push_str(&text[run..i]);
+            out.push_str(replacement);
+            run = i + 1;
+        }
+    }
+    out.push_str(&text[run..]);
 }
 
 #[cfg(test)]
@@ -240,6 +305,15 @@ mod tests {
             xhtml_from_html("a<br>b<img alt=\"x>y<z\" src=\"u\">&nbsp;<p>c</p>"),
             "a<br/>b<img alt=\"x&gt;y&lt;z\" src=\"u\"/>&#160;<p>c</p>"
         );
+    }
+
+    #[test]
+    fn escaping_keeps_the_text_between_replacements_whole() {
+        assert_eq!(url("https://e.com/é\u{a0}x"), "https://e.com/é%C2%A0x");
+        assert_eq!(xml_text("é\u{FFFE}<\u{1}ü\u{FFFF}"), "é&lt;ü");
+        assert_eq!(markdown_text("  naïve \n *ok*  "), "naïve \\*ok\\*");
+        assert_eq!(wikitext_text("ü | ü"), "ü &#124; ü");
+        assert_eq!(xhtml_from_html("<p>a\u{FFFF}\u{2}b</p>"), "<p>ab</p>");
     }
 
     #[test]

@@ -3,8 +3,14 @@
 //! format (XHTML) and plain HTML. Each carries the attribution link, the "as of" date and the
 //! sources, and escapes knowledge text for its own syntax (see [`super::escape`]).
 
-use super::escape::{markdown_text, url, wikitext_text, xhtml_from_html, xml_text};
+use std::fmt::Write as _;
+
+use super::escape::{
+    markdown_text, push_markdown_text, push_url, push_wikitext_text, push_xml_text, wikitext_text,
+    xhtml_from_html, xml_text,
+};
 use super::table::{Cell, Entry, Table};
+use crate::text::Text;
 
 /// A format that wikis render as a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,98 +53,138 @@ fn spread<'c, 'a>(cells: &'c [Cell<'a>]) -> impl Iterator<Item = &'c Cell<'a>> {
 }
 
 fn markdown(table: &Table<'_>, out: &mut String) {
-    let header: Vec<String> = std::iter::once(&table.corner)
-        .chain(&table.columns)
-        .map(|h| markdown_text(h))
-        .collect();
-    out.push_str(&format!("| {} |\n", header.join(" | ")));
-    out.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
-    for row in &table.rows {
-        let cells: Vec<String> = std::iter::once(format!("**{}**", markdown_text(&row.label)))
-            .chain(spread(&row.cells).map(|cell| {
-                entries_text(cell, |entry| {
-                    let value = entry.value.as_ref();
-                    let value = value.map(|v| format!("**{}**", markdown_text(v)));
-                    with_value(value, markdown_text(&entry.text.plain))
-                })
-            }))
-            .collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    let headings = std::iter::once(&table.corner).chain(&table.columns);
+    out.push('|');
+    for heading in headings.clone() {
+        out.push(' ');
+        push_markdown_text(out, heading);
+        out.push_str(" |");
+    }
+    out.push_str("\n|");
+    for _ in headings {
+        out.push_str(" --- |");
     }
     out.push('\n');
-    out.push_str(&format!(
-        "From [{}]({}) on {}{}.\n",
-        markdown_text(&table.title),
-        url(&table.permalink),
-        markdown_text(table.site_title),
-        as_of(table)
-    ));
+    for row in &table.rows {
+        out.push_str("| **");
+        push_markdown_text(out, &row.label);
+        out.push_str("** |");
+        for cell in spread(&row.cells) {
+            out.push(' ');
+            push_entries_text(out, cell, |out, entry| {
+                push_with_value(
+                    out,
+                    entry,
+                    |out, value| {
+                        out.push_str("**");
+                        push_markdown_text(out, value);
+                        out.push_str("**");
+                    },
+                    |out, text| push_markdown_text(out, &text.plain),
+                )
+            });
+            out.push_str(" |");
+        }
+        out.push('\n');
+    }
+    out.push_str("\nFrom [");
+    push_markdown_text(out, &table.title);
+    out.push_str("](");
+    push_url(out, &table.permalink);
+    out.push_str(") on ");
+    push_markdown_text(out, table.site_title);
+    push_as_of(out, table);
+    out.push_str(".\n");
     if !table.sources.is_empty() {
-        let links: Vec<String> = table
-            .sources
-            .iter()
-            .map(|s| format!("<{}>", url(s)))
-            .collect();
-        out.push_str(&format!("\nSources: {}\n", links.join(" · ")));
+        out.push_str("\nSources: ");
+        for (i, source) in table.sources.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" · ");
+            }
+            out.push('<');
+            push_url(out, source);
+            out.push('>');
+        }
+        out.push('\n');
     }
 }
 
 fn wikitext(table: &Table<'_>, out: &mut String) {
-    out.push_str("{| class=\"wikitable\"\n");
-    out.push_str(&format!("|+ {}\n", wikitext_text(&table.title)));
-    let header: Vec<String> = std::iter::once(&table.corner)
+    out.push_str("{| class=\"wikitable\"\n|+ ");
+    push_wikitext_text(out, &table.title);
+    out.push_str("\n! ");
+    for (i, heading) in std::iter::once(&table.corner)
         .chain(&table.columns)
-        .map(|h| wikitext_text(h))
-        .collect();
-    out.push_str(&format!("! {}\n", header.join(" !! ")));
+        .enumerate()
+    {
+        if i > 0 {
+            out.push_str(" !! ");
+        }
+        push_wikitext_text(out, heading);
+    }
+    out.push('\n');
     for row in &table.rows {
-        out.push_str(&format!("|-\n! {}\n", wikitext_text(&row.label)));
+        out.push_str("|-\n! ");
+        push_wikitext_text(out, &row.label);
+        out.push('\n');
         for cell in &row.cells {
-            let span = if cell.span > 1 {
-                format!("colspan=\"{}\" | ", cell.span)
-            } else {
-                String::new()
-            };
-            let text = entries_text(cell, |entry| {
-                let value = entry.value.as_ref();
-                let value = value.map(|v| format!("'''{}'''", wikitext_text(v)));
-                with_value(value, wikitext_text(&entry.text.plain))
+            out.push_str("| ");
+            if cell.span > 1 {
+                let _ = write!(out, "colspan=\"{}\" | ", cell.span);
+            }
+            push_entries_text(out, cell, |out, entry| {
+                push_with_value(
+                    out,
+                    entry,
+                    |out, value| {
+                        out.push_str("'''");
+                        push_wikitext_text(out, value);
+                        out.push_str("'''");
+                    },
+                    |out, text| push_wikitext_text(out, &text.plain),
+                )
             });
-            out.push_str(&format!("| {span}{text}\n"));
+            out.push('\n');
         }
     }
-    out.push_str("|}\n");
-    out.push_str(&format!(
-        "From [{} {}] on {}{}.\n",
-        url(&table.permalink),
-        wikitext_text(&table.title),
-        wikitext_text(table.site_title),
-        as_of(table)
-    ));
+    out.push_str("|}\nFrom [");
+    push_url(out, &table.permalink);
+    out.push(' ');
+    push_wikitext_text(out, &table.title);
+    out.push_str("] on ");
+    push_wikitext_text(out, table.site_title);
+    push_as_of(out, table);
+    out.push_str(".\n");
     if !table.sources.is_empty() {
-        let links: Vec<String> = table
-            .sources
-            .iter()
-            .map(|s| format!("[{} {}]", url(s), wikitext_text(s)))
-            .collect();
-        out.push_str(&format!("\nSources: {}\n", links.join(" · ")));
+        out.push_str("\nSources: ");
+        for (i, source) in table.sources.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" · ");
+            }
+            out.push('[');
+            push_url(out, source);
+            out.push(' ');
+            push_wikitext_text(out, source);
+            out.push(']');
+        }
+        out.push('\n');
     }
 }
 
 fn confluence(table: &Table<'_>, out: &mut String) {
     out.push_str("<table><tbody>\n<tr>");
     for heading in std::iter::once(&table.corner).chain(&table.columns) {
-        out.push_str(&format!("<th>{}</th>", xml_text(heading)));
+        out.push_str("<th>");
+        push_xml_text(out, heading);
+        out.push_str("</th>");
     }
     out.push_str("</tr>\n");
     for row in &table.rows {
-        out.push_str(&format!("<tr><th>{}</th>", xml_text(&row.label)));
+        out.push_str("<tr><th>");
+        push_xml_text(out, &row.label);
+        out.push_str("</th>");
         for cell in &row.cells {
-            out.push_str(&format!(
-                "<td{}>{}</td>",
-                colspan(cell),
-                markup_cell(cell, xhtml_from_html)
-            ));
+            push_markup_cell(out, cell, |out, html| out.push_str(&xhtml_from_html(html)));
         }
         out.push_str("</tr>\n");
     }
@@ -147,27 +193,23 @@ fn confluence(table: &Table<'_>, out: &mut String) {
 }
 
 fn html(table: &Table<'_>, out: &mut String) {
-    out.push_str("<table class=\"versus-table\">\n");
-    out.push_str(&format!(
-        "<caption><a href=\"{}\">{}</a></caption>\n<thead><tr>",
-        xml_text(&table.permalink),
-        xml_text(&table.title)
-    ));
+    out.push_str("<table class=\"versus-table\">\n<caption><a href=\"");
+    push_xml_text(out, &table.permalink);
+    out.push_str("\">");
+    push_xml_text(out, &table.title);
+    out.push_str("</a></caption>\n<thead><tr>");
     for heading in std::iter::once(&table.corner).chain(&table.columns) {
-        out.push_str(&format!("<th scope=\"col\">{}</th>", xml_text(heading)));
+        out.push_str("<th scope=\"col\">");
+        push_xml_text(out, heading);
+        out.push_str("</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for row in &table.rows {
-        out.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th>",
-            xml_text(&row.label)
-        ));
+        out.push_str("<tr><th scope=\"row\">");
+        push_xml_text(out, &row.label);
+        out.push_str("</th>");
         for cell in &row.cells {
-            out.push_str(&format!(
-                "<td{}>{}</td>",
-                colspan(cell),
-                markup_cell(cell, str::to_string)
-            ));
+            push_markup_cell(out, cell, String::push_str);
         }
         out.push_str("</tr>\n");
     }
@@ -175,32 +217,40 @@ fn html(table: &Table<'_>, out: &mut String) {
     markup_attribution(table, out, true);
 }
 
-fn colspan(cell: &Cell<'_>) -> String {
+/// A cell as a `<td>` of (X)HTML: one fact bare, several as a list; `markup` appends the
+/// sanitized HTML of a statement in the format's syntax.
+fn push_markup_cell(out: &mut String, cell: &Cell<'_>, markup: impl Fn(&mut String, &str)) {
+    out.push_str("<td");
     if cell.span > 1 {
-        format!(" colspan=\"{}\"", cell.span)
-    } else {
-        String::new()
+        let _ = write!(out, " colspan=\"{}\"", cell.span);
     }
-}
-
-/// A cell's facts as (X)HTML: one bare, several as a list; `markup` adapts the sanitized HTML.
-fn markup_cell(cell: &Cell<'_>, markup: impl Fn(&str) -> String) -> String {
-    let one = |entry: &Entry<'_>| {
-        let value = entry.value.as_ref();
-        let value = value.map(|v| format!("<strong>{}</strong>", xml_text(v)));
-        with_value(value, markup(&entry.text.html))
+    out.push('>');
+    let one = |out: &mut String, entry: &Entry<'_>| {
+        push_with_value(
+            out,
+            entry,
+            |out, value| {
+                out.push_str("<strong>");
+                push_xml_text(out, value);
+                out.push_str("</strong>");
+            },
+            |out, text| markup(out, &text.html),
+        )
     };
     match cell.entries.as_slice() {
-        [] => "—".to_string(),
-        [entry] => one(entry),
+        [] => out.push('—'),
+        [entry] => one(out, entry),
         entries => {
-            let items: String = entries
-                .iter()
-                .map(|e| format!("<li>{}</li>", one(e)))
-                .collect();
-            format!("<ul>{items}</ul>")
+            out.push_str("<ul>");
+            for entry in entries {
+                out.push_str("<li>");
+                one(out, entry);
+                out.push_str("</li>");
+            }
+            out.push_str("</ul>");
         }
     }
+    out.push_str("</td>");
 }
 
 /// The attribution of a table as HTML paragraphs: the permalink, the date, the sources.
@@ -209,61 +259,85 @@ pub fn attribution_html(table: &Table<'_>, out: &mut String) {
 }
 
 fn markup_attribution(table: &Table<'_>, out: &mut String, html: bool) {
-    let class = |name: &str| {
-        if html {
-            format!(" class=\"{name}\"")
-        } else {
-            String::new()
-        }
-    };
-    out.push_str(&format!(
-        "<p{}>From <a href=\"{}\">{}</a> on {}{}.</p>\n",
-        class("versus-attribution"),
-        xml_text(&table.permalink),
-        xml_text(&table.title),
-        xml_text(table.site_title),
-        xml_text(&as_of(table))
-    ));
+    out.push_str(if html {
+        "<p class=\"versus-attribution\">"
+    } else {
+        "<p>"
+    });
+    out.push_str("From <a href=\"");
+    push_xml_text(out, &table.permalink);
+    out.push_str("\">");
+    push_xml_text(out, &table.title);
+    out.push_str("</a> on ");
+    push_xml_text(out, table.site_title);
+    let mut as_of = String::new();
+    push_as_of(&mut as_of, table);
+    push_xml_text(out, &as_of);
+    out.push_str(".</p>\n");
     if !table.sources.is_empty() {
-        let links: Vec<String> = table
-            .sources
-            .iter()
-            .map(|s| format!("<a href=\"{0}\">{0}</a>", xml_text(s)))
-            .collect();
-        out.push_str(&format!(
-            "<p{}>Sources: {}</p>\n",
-            class("versus-sources"),
-            links.join(" · ")
-        ));
+        out.push_str(if html {
+            "<p class=\"versus-sources\">"
+        } else {
+            "<p>"
+        });
+        out.push_str("Sources: ");
+        for (i, source) in table.sources.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" · ");
+            }
+            out.push_str("<a href=\"");
+            push_xml_text(out, source);
+            out.push_str("\">");
+            push_xml_text(out, source);
+            out.push_str("</a>");
+        }
+        out.push_str("</p>\n");
     }
 }
 
 /// "**900 s** — statement": a fact's value before its statement, or either alone when the
-/// other is empty.
-fn with_value(value: Option<String>, statement: String) -> String {
-    match value {
-        Some(value) if statement.is_empty() => value,
-        Some(value) => format!("{value} — {statement}"),
-        None => statement,
+/// other is empty; `value` and `statement` append each in the format's syntax.
+fn push_with_value(
+    out: &mut String,
+    entry: &Entry<'_>,
+    value: impl Fn(&mut String, &str),
+    statement: impl Fn(&mut String, &Text),
+) {
+    let before = out.len();
+    statement(out, entry.text);
+    let Some(shown) = entry.value.as_deref() else {
+        return;
+    };
+    // The statement is written first only to learn whether it is empty in this format.
+    let written = out.split_off(before);
+    value(out, shown);
+    if !written.is_empty() {
+        out.push_str(" — ");
+        out.push_str(&written);
     }
 }
 
 /// The facts of a cell as one line of text: a dash when empty, bullets when several.
-fn entries_text(cell: &Cell<'_>, one: impl Fn(&Entry<'_>) -> String) -> String {
+fn push_entries_text(out: &mut String, cell: &Cell<'_>, one: impl Fn(&mut String, &Entry<'_>)) {
     match cell.entries.as_slice() {
-        [] => "—".to_string(),
-        [entry] => one(entry),
-        entries => entries
-            .iter()
-            .map(|e| format!("• {}", one(e)))
-            .collect::<Vec<_>>()
-            .join(" "),
+        [] => out.push('—'),
+        [entry] => one(out, entry),
+        entries => {
+            for (i, entry) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str("• ");
+                one(out, entry);
+            }
+        }
     }
 }
 
 /// ", as of 2026-11-01", or nothing when no fact records when it was checked.
-fn as_of(table: &Table<'_>) -> String {
-    table
-        .as_of()
-        .map_or_else(String::new, |text| format!(", {text}"))
+fn push_as_of(out: &mut String, table: &Table<'_>) {
+    if let Some(text) = table.as_of() {
+        out.push_str(", ");
+        out.push_str(&text);
+    }
 }
