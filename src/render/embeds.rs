@@ -192,7 +192,7 @@ fn dimension_embed(
             rows_html: templates
                 .render_rows(
                     &ctx.config.base_url,
-                    dimension_rows(k, ctx.text, d, &all).into_par_iter(),
+                    dimension_rows(&ctx.cards, d, &all).into_par_iter(),
                 )?
                 .concat(),
         },

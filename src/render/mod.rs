@@ -31,6 +31,8 @@ pub struct RenderContext<'a> {
     pub text: &'a RenderedText,
     pub theme: &'a Theme,
     pub related: Related,
+    /// Fact cards, made once and shared by every page that shows them.
+    pub cards: views::Cards<'a>,
     /// The decision tree, when the knowledge base has questions.
     pub tree: Option<&'a DecisionTree>,
 }
@@ -48,6 +50,7 @@ impl<'a> RenderContext<'a> {
             text,
             theme,
             related: Related::new(knowledge),
+            cards: views::Cards::new(knowledge, text),
             tree: None,
         }
     }
@@ -163,10 +166,10 @@ impl Templates {
     }
 
     /// Renders table rows in parallel with `row.html`.
-    pub fn render_rows<'a>(
+    pub fn render_rows(
         &self,
         root: &str,
-        rows: impl rayon::iter::IndexedParallelIterator<Item = views::Row<'a>>,
+        rows: impl rayon::iter::IndexedParallelIterator<Item = views::Row>,
     ) -> Result<Vec<String>, RenderError> {
         self.render_each("row.html", "row", root, rows)
     }

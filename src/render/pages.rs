@@ -261,7 +261,7 @@ fn matrix<'a>(
         k.dimensions.len(),
         file,
         0,
-        |d| matrix_row(k, ctx.text, d, columns),
+        |d| matrix_row(&ctx.cards, d, columns),
     )?;
     Ok(Table {
         subjects: link_subjects(ctx, columns),
@@ -317,7 +317,7 @@ fn fill_page<'a>(
             meta.description = first_or(&ctx.text.dimension_summary(d).plain, &dimension.title);
             meta.breadcrumbs = vec![home];
             let all: Vec<usize> = (0..k.subjects.len()).collect();
-            let rows = dimension_rows(k, ctx.text, d, &all).into_par_iter();
+            let rows = dimension_rows(&ctx.cards, d, &all).into_par_iter();
             let table = Table {
                 subjects: link_subjects(ctx, &all),
                 rows_html: splices.add(templates.render_rows(&meta.root, rows)?),
@@ -360,14 +360,10 @@ fn fill_page<'a>(
                     dimension: DimensionLink::new(dimension),
                     facts: facts
                         .map(|(f, _)| {
-                            FactCard::new(
-                                k,
-                                ctx.text,
-                                FactIndex {
-                                    dimension: d,
-                                    fact: f,
-                                },
-                            )
+                            ctx.cards.get(FactIndex {
+                                dimension: d,
+                                fact: f,
+                            })
                         })
                         .collect(),
                     subject_name: &subject.name,
@@ -509,7 +505,8 @@ struct QuestionLink<'a> {
 #[derive(Debug, Serialize)]
 struct SubjectSection<'a> {
     dimension: DimensionLink<'a>,
-    facts: Vec<FactCard<'a>>,
+    /// [`FactCard`]s.
+    facts: Vec<tera::Value>,
     subject_name: &'a str,
 }
 
@@ -524,9 +521,9 @@ struct FactPage<'a> {
     tags: &'a [String],
     aliases: Vec<&'a str>,
     /// Facts with the same key about other subjects: the rest of the matrix row.
-    same_key: Vec<FactCard<'a>>,
+    same_key: Vec<tera::Value>,
     /// Other facts of the same dimension about the same subjects.
-    siblings: Vec<FactCard<'a>>,
+    siblings: Vec<tera::Value>,
     /// The decision questions whose answers cite this fact.
     cited_by: Vec<CitingAnswer<'a>>,
 }
@@ -553,14 +550,10 @@ fn fact_page<'a>(ctx: &RenderContext<'a>, at: FactIndex) -> FactPage<'a> {
         .iter()
         .filter(|&&f| f != at.fact)
         .map(|&f| {
-            FactCard::new(
-                k,
-                ctx.text,
-                FactIndex {
-                    dimension: at.dimension,
-                    fact: f,
-                },
-            )
+            ctx.cards.get(FactIndex {
+                dimension: at.dimension,
+                fact: f,
+            })
         })
         .collect();
     // The facts that follow this one about the same subjects, wrapping around: a bounded
@@ -575,14 +568,10 @@ fn fact_page<'a>(ctx: &RenderContext<'a>, at: FactIndex) -> FactPage<'a> {
         })
         .take(MAX_SIBLINGS)
         .map(|f| {
-            FactCard::new(
-                k,
-                ctx.text,
-                FactIndex {
-                    dimension: at.dimension,
-                    fact: f,
-                },
-            )
+            ctx.cards.get(FactIndex {
+                dimension: at.dimension,
+                fact: f,
+            })
         })
         .collect();
     let card = FactCard::new(k, ctx.text, at);

@@ -2,6 +2,8 @@
 //! Text fields ending in `_html` are sanitized HTML, to be printed with `| safe`; every other
 //! string is escaped by the template.
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use crate::knowledge::{Dimension, Fact, FactIndex, Knowledge, Subject};
@@ -104,21 +106,58 @@ impl<'a> FactCard<'a> {
     }
 }
 
+/// Every fact's card as a template value, made on first use and shared after. A fact shows on
+/// its own page, beside its siblings on theirs, on its dimension's page and embed, in the
+/// overview and on its subjects' pages: one card serves them all, as template values share
+/// their maps.
+#[derive(Debug)]
+pub struct Cards<'a> {
+    knowledge: &'a Knowledge,
+    text: &'a RenderedText,
+    /// By dimension, then by fact.
+    made: Vec<Vec<OnceLock<tera::Value>>>,
+}
+
+impl<'a> Cards<'a> {
+    pub fn new(knowledge: &'a Knowledge, text: &'a RenderedText) -> Self {
+        let made = knowledge
+            .dimensions
+            .iter()
+            .map(|d| d.facts.iter().map(|_| OnceLock::new()).collect())
+            .collect();
+        Self {
+            knowledge,
+            text,
+            made,
+        }
+    }
+
+    /// The card of the fact at `at`.
+    pub fn get(&self, at: FactIndex) -> tera::Value {
+        self.made[at.dimension][at.fact]
+            .get_or_init(|| {
+                tera::Value::from_serializable(&FactCard::new(self.knowledge, self.text, at))
+            })
+            .clone()
+    }
+}
+
 /// One cell of a comparison table: the facts of one subject in one row.
 #[derive(Debug, Serialize)]
-pub struct Cell<'a> {
-    pub facts: Vec<FactCard<'a>>,
+pub struct Cell {
+    /// [`FactCard`]s, as made by [`Cards`].
+    pub facts: Vec<tera::Value>,
     /// Columns the cell spans (a fact shared by every subject spans them all).
     pub colspan: usize,
 }
 
 /// One row of a comparison table.
 #[derive(Debug, Serialize)]
-pub struct Row<'a> {
+pub struct Row {
     /// The row's heading: a dimension (overview) or a key (dimension page).
     pub label: String,
     pub href: Option<String>,
-    pub cells: Vec<Cell<'a>>,
+    pub cells: Vec<Cell>,
 }
 
 /// A comparison table: one column per subject. Its rows are rendered beforehand, in
@@ -133,11 +172,11 @@ pub struct Table<'a> {
 /// Builds the rows of one dimension's table for the given subject columns: keyed facts in
 /// rows by key, shared facts in their own rows, the rest in one row of per-subject lists.
 pub fn dimension_rows<'a>(
-    knowledge: &'a Knowledge,
-    text: &'a RenderedText,
+    cards: &Cards<'a>,
     dimension_index: usize,
     columns: &[usize],
-) -> Vec<Row<'a>> {
+) -> Vec<Row> {
+    let knowledge = cards.knowledge;
     let dimension = &knowledge.dimensions[dimension_index];
     let column_of = |subject: &str| {
         let position = knowledge.subject_position(subject)?;
@@ -151,8 +190,8 @@ pub fn dimension_rows<'a>(
             })
             .collect::<Vec<_>>()
     };
-    let mut keyed: Vec<Row<'a>> = Vec::new();
-    let mut shared: Vec<Row<'a>> = Vec::new();
+    let mut keyed: Vec<Row> = Vec::new();
+    let mut shared: Vec<Row> = Vec::new();
     let mut others = empty_cells();
     for (f, fact) in dimension.facts.iter().enumerate() {
         let at = FactIndex {
@@ -197,20 +236,16 @@ pub fn dimension_rows<'a>(
             }
             None => {
                 for column in shown {
-                    others[column]
-                        .facts
-                        .push(FactCard::new(knowledge, text, at));
+                    others[column].facts.push(cards.get(at));
                 }
                 continue;
             }
         };
         if row.cells.len() == 1 && columns.len() > 1 {
-            row.cells[0].facts.push(FactCard::new(knowledge, text, at));
+            row.cells[0].facts.push(cards.get(at));
         } else {
             for column in shown {
-                row.cells[column]
-                    .facts
-                    .push(FactCard::new(knowledge, text, at));
+                row.cells[column].facts.push(cards.get(at));
             }
         }
     }
@@ -230,14 +265,10 @@ pub fn dimension_rows<'a>(
 }
 
 /// One row of the overview matrix: a dimension, one cell per subject in `columns`.
-pub fn matrix_row<'a>(
-    knowledge: &'a Knowledge,
-    text: &'a RenderedText,
-    d: usize,
-    columns: &[usize],
-) -> Row<'a> {
+pub fn matrix_row<'a>(cards: &Cards<'a>, d: usize, columns: &[usize]) -> Row {
+    let knowledge = cards.knowledge;
     let dimension = &knowledge.dimensions[d];
-    let mut cells: Vec<Cell<'a>> = columns
+    let mut cells: Vec<Cell> = columns
         .iter()
         .map(|_| Cell {
             facts: Vec::new(),
@@ -247,14 +278,10 @@ pub fn matrix_row<'a>(
     for (f, fact) in dimension.facts.iter().enumerate() {
         for (column, &subject) in columns.iter().enumerate() {
             if fact.is_about(&knowledge.subjects[subject].id) {
-                cells[column].facts.push(FactCard::new(
-                    knowledge,
-                    text,
-                    FactIndex {
-                        dimension: d,
-                        fact: f,
-                    },
-                ));
+                cells[column].facts.push(cards.get(FactIndex {
+                    dimension: d,
+                    fact: f,
+                }));
             }
         }
     }
