@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod query;
 pub mod schema;
 pub mod spelling;
+mod stem_memo;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -199,6 +199,7 @@ fn index_group(docs: &[SearchDocument], language: &str) -> Result<GroupSegment, 
     let directory = RamDirectory::create();
     let index = Index::create(directory.clone(), build_schema(language), settings())?;
     register_tokenizers(&index);
+    super::stem_memo::register(&index, language);
     let fields = Fields::from_schema(&index.schema())?;
     let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
     writer.set_merge_policy(Box::new(NoMergePolicy));
