@@ -2,6 +2,8 @@
 //! stays text in every wiki it is pasted into: it can never open a table cell, a template, a
 //! link, a tag or a formula.
 
+use std::borrow::Cow;
+
 /// Plain text for a GitHub-flavoured Markdown table cell or paragraph: one line, with every
 /// character that Markdown, GFM tables or GitHub's math and HTML could read as syntax
 /// backslash-escaped (or, for `<` and `>`, written as entities so no raw HTML survives).
@@ -150,24 +152,33 @@ pub fn xhtml_from_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len() + 16);
     let mut rest = html;
     while let Some(start) = rest.find('<') {
-        push_xml_chars(&mut out, &rest[..start].replace("&nbsp;", "&#160;"));
+        push_xml_chars(&mut out, &numeric_nbsp(&rest[..start]));
         rest = &rest[start..];
         let end = tag_end(rest);
         let tag = &rest[..end];
         rest = &rest[end..];
-        let name: String = tag[1..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
+        let name_length = tag[1..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len() - 1);
+        let name = &tag[1..1 + name_length];
         push_xml_chars(&mut out, &escape_attribute_values(tag));
-        out.push_str(if VOID.contains(&name.to_ascii_lowercase().as_str()) {
+        out.push_str(if VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) {
             "/>"
         } else {
             ">"
         });
     }
-    push_xml_chars(&mut out, &rest.replace("&nbsp;", "&#160;"));
+    push_xml_chars(&mut out, &numeric_nbsp(rest));
     out
+}
+
+/// `&nbsp;` as `&#160;`: XML knows only five named entities.
+fn numeric_nbsp(text: &str) -> Cow<'_, str> {
+    if text.contains('&') {
+        Cow::Owned(text.replace("&nbsp;", "&#160;"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// A tag without its closing `>` (or `/>`), with `<`, `>` and `&nbsp;` inside its quoted
@@ -191,7 +202,10 @@ fn escape_attribute_values(tag: &str) -> String {
         }
         fixed.push(c);
     }
-    fixed.replace("&nbsp;", "&#160;")
+    match numeric_nbsp(&fixed) {
+        Cow::Owned(numeric) => numeric,
+        Cow::Borrowed(_) => fixed,
+    }
 }
 
 /// The length of the tag at the start of `text` (which starts with `<`), up to and including
