@@ -2,7 +2,7 @@
 //! Text fields ending in `_html` are sanitized HTML, to be printed with `| safe`; every other
 //! string is escaped by the template.
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -106,39 +106,54 @@ impl<'a> FactCard<'a> {
     }
 }
 
-/// Every fact's card as a template value, made on first use and shared after. A fact shows on
-/// its own page, beside its siblings on theirs, on its dimension's page and embed, in the
-/// overview and on its subjects' pages: one card serves them all, as template values share
-/// their maps.
+/// Fact cards as template values, each made once and shared by the pages near it. A fact
+/// shows on its own page and beside its siblings on theirs; pages are rendered in runs of
+/// neighbours, so each worker thread keeps the cards of the dimension it last showed: most of
+/// the reuse, for the memory of one dimension per thread (every card of a large site at once
+/// would not fit the memory budget). Template values share their maps, so a kept card costs
+/// nothing to show again.
 #[derive(Debug)]
 pub struct Cards<'a> {
     knowledge: &'a Knowledge,
     text: &'a RenderedText,
-    /// By dimension, then by fact.
-    made: Vec<Vec<OnceLock<tera::Value>>>,
+    /// One slot per rayon worker thread, each used by its thread alone.
+    recent: Vec<Mutex<Option<RecentCards>>>,
+}
+
+/// The cards of one dimension made so far, by fact.
+#[derive(Debug)]
+struct RecentCards {
+    dimension: usize,
+    cards: Vec<Option<tera::Value>>,
 }
 
 impl<'a> Cards<'a> {
     pub fn new(knowledge: &'a Knowledge, text: &'a RenderedText) -> Self {
-        let made = knowledge
-            .dimensions
-            .iter()
-            .map(|d| d.facts.iter().map(|_| OnceLock::new()).collect())
+        let recent = (0..rayon::current_num_threads())
+            .map(|_| Mutex::new(None))
             .collect();
         Self {
             knowledge,
             text,
-            made,
+            recent,
         }
     }
 
     /// The card of the fact at `at`.
     pub fn get(&self, at: FactIndex) -> tera::Value {
-        self.made[at.dimension][at.fact]
-            .get_or_init(|| {
-                tera::Value::from_serializable(&FactCard::new(self.knowledge, self.text, at))
-            })
-            .clone()
+        let make = || tera::Value::from_serializable(&FactCard::new(self.knowledge, self.text, at));
+        let Some(slot) = rayon::current_thread_index().and_then(|i| self.recent.get(i)) else {
+            return make();
+        };
+        let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let recent = match &mut *slot {
+            Some(recent) if recent.dimension == at.dimension => recent,
+            other => other.insert(RecentCards {
+                dimension: at.dimension,
+                cards: vec![None; self.knowledge.dimensions[at.dimension].facts.len()],
+            }),
+        };
+        recent.cards[at.fact].get_or_insert_with(make).clone()
     }
 }
 
