@@ -72,16 +72,7 @@ fn markdown(table: &Table<'_>, out: &mut String) {
         for cell in spread(&row.cells) {
             out.push(' ');
             push_entries_text(out, cell, |out, entry| {
-                push_with_value(
-                    out,
-                    entry,
-                    |out, value| {
-                        out.push_str("**");
-                        push_markdown_text(out, value);
-                        out.push_str("**");
-                    },
-                    |out, text| push_markdown_text(out, &text.plain),
-                )
+                push_plain_entry(out, entry, "**", push_markdown_text)
             });
             out.push_str(" |");
         }
@@ -95,18 +86,11 @@ fn markdown(table: &Table<'_>, out: &mut String) {
     push_markdown_text(out, table.site_title);
     push_as_of(out, table);
     out.push_str(".\n");
-    if !table.sources.is_empty() {
-        out.push_str("\nSources: ");
-        for (i, source) in table.sources.iter().enumerate() {
-            if i > 0 {
-                out.push_str(" · ");
-            }
-            out.push('<');
-            push_url(out, source);
-            out.push('>');
-        }
-        out.push('\n');
-    }
+    push_sources_line(out, table, |out, source| {
+        out.push('<');
+        push_url(out, source);
+        out.push('>');
+    });
 }
 
 fn wikitext(table: &Table<'_>, out: &mut String) {
@@ -133,16 +117,7 @@ fn wikitext(table: &Table<'_>, out: &mut String) {
                 let _ = write!(out, "colspan=\"{}\" | ", cell.span);
             }
             push_entries_text(out, cell, |out, entry| {
-                push_with_value(
-                    out,
-                    entry,
-                    |out, value| {
-                        out.push_str("'''");
-                        push_wikitext_text(out, value);
-                        out.push_str("'''");
-                    },
-                    |out, text| push_wikitext_text(out, &text.plain),
-                )
+                push_plain_entry(out, entry, "'''", push_wikitext_text)
             });
             out.push('\n');
         }
@@ -155,20 +130,13 @@ fn wikitext(table: &Table<'_>, out: &mut String) {
     push_wikitext_text(out, table.site_title);
     push_as_of(out, table);
     out.push_str(".\n");
-    if !table.sources.is_empty() {
-        out.push_str("\nSources: ");
-        for (i, source) in table.sources.iter().enumerate() {
-            if i > 0 {
-                out.push_str(" · ");
-            }
-            out.push('[');
-            push_url(out, source);
-            out.push(' ');
-            push_wikitext_text(out, source);
-            out.push(']');
-        }
-        out.push('\n');
-    }
+    push_sources_line(out, table, |out, source| {
+        out.push('[');
+        push_url(out, source);
+        out.push(' ');
+        push_wikitext_text(out, source);
+        out.push(']');
+    });
 }
 
 fn confluence(table: &Table<'_>, out: &mut String) {
@@ -315,6 +283,42 @@ fn push_with_value(
         out.push_str(" — ");
         out.push_str(&written);
     }
+}
+
+/// A fact in a plain-text format: its value between `strong` marks before its statement,
+/// both escaped by `escape`.
+fn push_plain_entry(
+    out: &mut String,
+    entry: &Entry<'_>,
+    strong: &str,
+    escape: fn(&mut String, &str),
+) {
+    push_with_value(
+        out,
+        entry,
+        |out, value| {
+            out.push_str(strong);
+            escape(out, value);
+            out.push_str(strong);
+        },
+        |out, text| escape(out, &text.plain),
+    )
+}
+
+/// "Sources: a · b" on a line of its own after a blank one, each source written by `link`;
+/// nothing when the table cites none.
+fn push_sources_line(out: &mut String, table: &Table<'_>, link: impl Fn(&mut String, &str)) {
+    if table.sources.is_empty() {
+        return;
+    }
+    out.push_str("\nSources: ");
+    for (i, source) in table.sources.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" · ");
+        }
+        link(out, source);
+    }
+    out.push('\n');
 }
 
 /// The facts of a cell as one line of text: a dash when empty, bullets when several.
