@@ -74,7 +74,9 @@ pub fn tokenizer_name(tag: &str) -> String {
     }
 }
 
-fn base_analyzer() -> TextAnalyzerBuilder {
+/// Lowercased words of at most [`MAX_TOKEN_CHARS`] characters: what every analyzer starts with,
+/// before any stemmer (the index writer adds its own, with a memo: `stem_memo`).
+pub fn base_analyzer() -> TextAnalyzerBuilder {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_CHARS))
         .filter(LowerCaser)

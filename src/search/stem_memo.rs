@@ -1,16 +1,14 @@
 //! Stemming with a memo, for indexing only. An index's text repeats its words many times, and
 //! running a word through its Snowball stemmer costs several times more than looking the stem
 //! up. Readers stem the few words of a query with [`super::schema`]'s filter; both give the
-//! same tokens, as both run the same stemmer after the same base analysis.
+//! same tokens, as both run the same stemmer after the same base analysis
+//! ([`super::schema::base_analyzer`]).
 
 use rustc_hash::FxHashMap;
 use tantivy::Index;
-use tantivy::tokenizer::{
-    LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenFilter, TokenStream,
-    Tokenizer,
-};
+use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
-use super::schema::{MAX_TOKEN_CHARS, STEMMED_LANGUAGES, stemmer_language, tokenizer_name};
+use super::schema::{STEMMED_LANGUAGES, base_analyzer, stemmer_language, tokenizer_name};
 
 /// Distinct words remembered before the memo starts over: bounds its memory on text with
 /// endless distinct words, and is far above the vocabulary of real knowledge.
@@ -29,11 +27,8 @@ pub fn register(index: &Index, language: &str) {
     else {
         return;
     };
-    // The base analysis of `schema::base_analyzer`, then the stemmer.
-    let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_CHARS))
-        .filter(LowerCaser)
-        .filter(MemoStems {
+    let analyzer = base_analyzer()
+        .filter_dynamic(MemoStems {
             stemmer: frostem::Stemmer::new(algorithm),
             memo: FxHashMap::default(),
         })
@@ -129,7 +124,7 @@ mod tests {
     }
 
     #[test]
-    fn gives_the_tokens_the_readers_analyzer_gives_and_remembers_stems() {
+    fn gives_the_readers_tokens_on_first_sight_and_from_the_memo() {
         let text = "Running runners ran; the RUNNING cold-starts started, \
                     and starting again: Zuständigkeiten überprüfen running";
         for language in ["en", "de", "fr", "xx"] {
@@ -154,5 +149,35 @@ mod tests {
         let index = Index::create_in_ram(build_schema("en"));
         register(&index, "en");
         assert_eq!(tokens(&index, "en", "running runs"), ["run", "run"]);
+    }
+
+    #[test]
+    fn remembers_each_word_once_and_starts_over_when_full() {
+        let algorithm = frostem::Algorithm::from_name("english").expect("english");
+        let mut tokenizer = MemoStems {
+            stemmer: frostem::Stemmer::new(algorithm),
+            memo: FxHashMap::default(),
+        }
+        .transform(tantivy::tokenizer::SimpleTokenizer::default());
+        let mut stem_all = |tokenizer: &mut MemoStemsTokenizer<_>, text: &str| {
+            let mut stream = tokenizer.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push(stream.token().text.clone());
+            }
+            out
+        };
+        assert_eq!(
+            stem_all(&mut tokenizer, "running runs running"),
+            ["run", "run", "run"]
+        );
+        let memo = &tokenizer.stems.memo;
+        assert_eq!(memo.len(), 2);
+        assert_eq!(memo.get("running").map(String::as_str), Some("run"));
+        tokenizer.stems.memo = (0..MAX_WORDS)
+            .map(|i| (i.to_string(), String::new()))
+            .collect();
+        assert_eq!(stem_all(&mut tokenizer, "cats"), ["cat"]);
+        assert_eq!(tokenizer.stems.memo.len(), 1, "a full memo starts over");
     }
 }
