@@ -159,7 +159,7 @@ mod tests {
             memo: FxHashMap::default(),
         }
         .transform(tantivy::tokenizer::SimpleTokenizer::default());
-        let mut stem_all = |tokenizer: &mut MemoStemsTokenizer<_>, text: &str| {
+        let stem_all = |tokenizer: &mut MemoStemsTokenizer<_>, text: &str| {
             let mut stream = tokenizer.token_stream(text);
             let mut out = Vec::new();
             while stream.advance() {
