@@ -31,7 +31,7 @@ pub struct RenderContext<'a> {
     pub text: &'a RenderedText,
     pub theme: &'a Theme,
     pub related: Related,
-    /// Fact cards, made once and shared by every page that shows them.
+    /// Fact cards as template values, shared by neighbouring pages that show them.
     pub cards: views::Cards<'a>,
     /// The decision tree, when the knowledge base has questions.
     pub tree: Option<&'a DecisionTree>,

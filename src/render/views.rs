@@ -128,6 +128,7 @@ struct RecentCards {
 }
 
 impl<'a> Cards<'a> {
+    /// No card made yet; a slot for each thread of the rayon pool the pages render on.
     pub fn new(knowledge: &'a Knowledge, text: &'a RenderedText) -> Self {
         let recent = (0..rayon::current_num_threads())
             .map(|_| Mutex::new(None))
@@ -186,11 +187,7 @@ pub struct Table<'a> {
 
 /// Builds the rows of one dimension's table for the given subject columns: keyed facts in
 /// rows by key, shared facts in their own rows, the rest in one row of per-subject lists.
-pub fn dimension_rows<'a>(
-    cards: &Cards<'a>,
-    dimension_index: usize,
-    columns: &[usize],
-) -> Vec<Row> {
+pub fn dimension_rows(cards: &Cards<'_>, dimension_index: usize, columns: &[usize]) -> Vec<Row> {
     let knowledge = cards.knowledge;
     let dimension = &knowledge.dimensions[dimension_index];
     let column_of = |subject: &str| {
@@ -280,7 +277,7 @@ pub fn dimension_rows<'a>(
 }
 
 /// One row of the overview matrix: a dimension, one cell per subject in `columns`.
-pub fn matrix_row<'a>(cards: &Cards<'a>, d: usize, columns: &[usize]) -> Row {
+pub fn matrix_row(cards: &Cards<'_>, d: usize, columns: &[usize]) -> Row {
     let knowledge = cards.knowledge;
     let dimension = &knowledge.dimensions[d];
     let mut cells: Vec<Cell> = columns
