@@ -5,6 +5,7 @@
 //! [`manifest`], [`query`], [`exclusion`], [`facets`] and [`spelling`] depend only on tantivy,
 //! serde, frostem and std, because the WebAssembly crate in `scripts/search-wasm/` includes them.
 
+mod chunking;
 pub mod documents;
 pub mod exclusion;
 pub mod facets;

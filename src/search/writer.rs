@@ -14,25 +14,12 @@ use tantivy::store::Compressor;
 use tantivy::{Directory, Index, IndexSettings, IndexWriter, TantivyDocument};
 
 use super::SearchError;
+use super::chunking::layout;
 use super::documents::SearchDocument;
 use super::manifest::{Chunk, INDEX_DIR, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestFile};
 use super::schema::{Fields, build_schema, register_tokenizers};
 use crate::output::Blobs;
 use crate::output::Sink;
-
-/// Files are cut into chunks of this size: small enough that a query on a large site fetches
-/// little more than it reads, large enough that a small site is a handful of requests.
-pub const CHUNK_SIZE: usize = 16 * 1024;
-
-/// The document store is read a block per hit, at random: smaller chunks.
-pub const STORE_CHUNK_SIZE: usize = 8 * 1024;
-
-/// The term dictionaries are read a few small blocks per query term, scattered: small chunks.
-pub const TERM_CHUNK_SIZE: usize = 4 * 1024;
-
-/// Every larger file ends with a chunk this small: tantivy keeps its footers and offsets at
-/// the end of each file, and opening the index reads them all.
-pub const FOOTER_CHUNK_SIZE: usize = 2 * 1024;
 
 /// Below this total size the browser fetches the whole index at once.
 pub const EAGER_BYTES: u64 = 256 * 1024;
@@ -104,11 +91,12 @@ pub fn write_index(
     let chunks: Vec<(&str, &[u8])> = files
         .iter()
         .zip(&manifest.files)
-        .flat_map(|((name, bytes), file)| {
-            file.chunks
-                .iter()
-                .zip(layout(name, bytes.len(), whole))
-                .map(|(chunk, range)| (chunk.path.as_str(), &bytes[range]))
+        .flat_map(|((_, bytes), file)| {
+            file.chunks.iter().scan(0, move |start, chunk| {
+                let range = *start..*start + chunk.size as usize;
+                *start = range.end;
+                Some((chunk.path.as_str(), &bytes[range]))
+            })
         })
         .filter(|(path, _)| written.insert(*path))
         .collect();
@@ -400,7 +388,7 @@ fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)], whole: 
             name: name.clone(),
             size: bytes.len() as u64,
             hash: hex(&Sha256::digest(bytes)),
-            chunks: layout(name, bytes.len(), whole)
+            chunks: layout(name, bytes, whole)
                 .into_iter()
                 .map(|range| Chunk {
                     path: chunk_path(&bytes[range.clone()]),
@@ -419,30 +407,6 @@ fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)], whole: 
         files,
         prefetch,
     }
-}
-
-/// How a file is cut: chunks of [`CHUNK_SIZE`] ([`STORE_CHUNK_SIZE`] for the document store),
-/// and a last chunk of [`FOOTER_CHUNK_SIZE`] for files larger than one chunk; or, for an index
-/// small enough to be fetched whole (`whole`), not at all: one request per file instead of
-/// several, each compressed as one.
-fn layout(name: &str, size: usize, whole: bool) -> Vec<std::ops::Range<usize>> {
-    let chunk_size = if name.ends_with(".store") {
-        STORE_CHUNK_SIZE
-    } else if name.ends_with(".term") {
-        TERM_CHUNK_SIZE
-    } else {
-        CHUNK_SIZE
-    };
-    if whole || size <= chunk_size {
-        return std::iter::once(0..size).collect();
-    }
-    let body = size - FOOTER_CHUNK_SIZE;
-    let mut ranges: Vec<_> = (0..body)
-        .step_by(chunk_size)
-        .map(|start| start..(start + chunk_size).min(body))
-        .collect();
-    ranges.push(body..size);
-    ranges
 }
 
 /// What opening the index reads: all of a small index; otherwise `meta.json` and the last
@@ -576,26 +540,6 @@ mod tests {
         assert_eq!(
             GroupSegment::decode(&[bytes.as_slice(), b"x"].concat()),
             None
-        );
-    }
-
-    #[test]
-    fn cuts_files_into_chunks_that_end_with_a_small_footer_chunk() {
-        let single = layout("a.idx", 100, false);
-        assert_eq!((single.len(), single[0].clone()), (1, 0..100));
-        let ranges = layout("a.idx", CHUNK_SIZE * 2 + 10, false);
-        assert_eq!(ranges.len(), 3);
-        assert_eq!(ranges.last().map(|r| r.len()), Some(FOOTER_CHUNK_SIZE));
-        assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
-        assert_eq!(ranges.last().map(|r| r.end), Some(CHUNK_SIZE * 2 + 10));
-        assert!(
-            layout("a.store", CHUNK_SIZE, false)
-                .iter()
-                .all(|r| r.len() <= STORE_CHUNK_SIZE)
-        );
-        assert_eq!(
-            layout("a.store", CHUNK_SIZE * 3, true),
-            vec![0..CHUNK_SIZE * 3]
         );
     }
 }
