@@ -106,8 +106,15 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
     if let Some(base_url) = &options.base_url {
         config.base_url = base_url.clone();
     }
-    let theme = Theme::load(root, &config.theme);
-    let (knowledge, load_diags) = knowledge::load(root, &config, options.limits);
+    // The theme's templates compile while the knowledge base is read: neither needs the other.
+    let ((theme, templates), (knowledge, load_diags)) = rayon::join(
+        || {
+            let theme = Theme::load(root, &config.theme);
+            let templates = theme.as_ref().ok().map(Templates::new);
+            (theme, templates)
+        },
+        || knowledge::load(root, &config, options.limits),
+    );
     diags.extend(load_diags);
     let mut timings = Timings {
         load: started.elapsed(),
@@ -123,14 +130,10 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             None
         }
     };
-    let templates = theme
-        .as_ref()
-        .map(Templates::new)
-        .transpose()
-        .unwrap_or_else(|template_diags| {
-            diags.extend(template_diags);
-            None
-        });
+    let templates = templates.transpose().unwrap_or_else(|template_diags| {
+        diags.extend(template_diags);
+        None
+    });
     let started = Instant::now();
     if let Some(knowledge) = &knowledge {
         diags.extend(validate::validate(

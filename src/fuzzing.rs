@@ -49,7 +49,7 @@ pub fn load_knowledge_bytes(data: &[u8]) {
 /// Renders text as a statement would be, and checks the sanitizer held.
 pub fn markdown(text: &str) {
     if text.len() > markdown::MAX_TEXT_BYTES
-        || markdown::nesting_depth(text) > markdown::MAX_NESTING
+        || markdown::nesting_over(text, markdown::MAX_NESTING).is_some()
     {
         return;
     }

@@ -20,6 +20,36 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
+/// How deeply the text's containers nest when that is deeper than `limit`, `None` when it is
+/// within it. Most texts are prose with a few markup characters, and counting those settles
+/// them without a parse (the text is parsed again when it is rendered).
+pub fn nesting_over(text: &str, limit: usize) -> Option<usize> {
+    if nesting_bound(text) <= limit {
+        return None;
+    }
+    let depth = nesting_depth(text);
+    (depth > limit).then_some(depth)
+}
+
+/// A bound on [`nesting_depth`] from the characters that can open a level. Each block
+/// container needs one (`>` a quote; `-`, `*`, `+`, or `.` or `)` after a number, a list and
+/// its item: two levels), and so does each inline one (`*` or `_` emphasis, `~` strikethrough,
+/// `[` or `<` a link). The leaf block holding the text (a paragraph, heading, code or HTML
+/// block, or a table's cell inside its row and the table) adds at most three levels, of which
+/// [`nesting_depth`] does not count the first.
+fn nesting_bound(text: &str) -> usize {
+    let openers = text
+        .bytes()
+        .filter(|b| {
+            matches!(
+                b,
+                b'>' | b'-' | b'*' | b'+' | b'.' | b')' | b'_' | b'~' | b'[' | b'<'
+            )
+        })
+        .count();
+    2 * openers + 2
+}
+
 /// How deeply the text's containers (quotes, lists, emphasis, links...) nest, stopping early
 /// once past the limit.
 pub fn nesting_depth(text: &str) -> usize {
@@ -149,6 +179,45 @@ mod tests {
         assert_eq!(nesting_depth("plain"), 0);
         assert!(nesting_depth(&"> ".repeat(40)) > MAX_NESTING);
         assert!(nesting_depth(&format!("{}x", "> ".repeat(10))) <= MAX_NESTING);
+        for deep in [
+            "> ".repeat(40),
+            format!("{}x", "- ".repeat(20)),
+            format!("{}x", "1. ".repeat(20)),
+            format!("{}x{}", "*".repeat(80), "*".repeat(80)),
+            format!("{}x", "> - ".repeat(20)),
+        ] {
+            let depth = nesting_depth(&deep);
+            assert!(depth > MAX_NESTING, "{depth}: {deep}");
+            assert_eq!(nesting_over(&deep, MAX_NESTING), Some(depth), "{deep}");
+        }
+        assert_eq!(
+            nesting_over("Runs for at most **15 minutes**.", MAX_NESTING),
+            None
+        );
+    }
+
+    /// Texts made of runs of one piece of Markdown each ("> > > x", "1. 1. x", "**x**"...),
+    /// where one kind of opener alone makes the nesting.
+    fn markdown_runs() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = proptest::sample::select(vec![
+            "> ", "- ", "* ", "+ ", "1. ", "1) ", "  ", "    ", "\n", "x ", "**", "*", "_", "__",
+            "~~", "~", "[", "](u)", "![", "<", "<a>", "</a>", "|", "| --- |", "# ", "===", "```",
+        ]);
+        proptest::collection::vec((piece, 1..12usize), 1..6)
+            .prop_map(|runs| runs.iter().map(|(piece, n)| piece.repeat(*n)).collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        /// The bound that spares prose a parse never falls below the depth a parse finds.
+        #[test]
+        fn the_nesting_bound_is_never_below_the_depth(text in markdown_runs()) {
+            proptest::prop_assert!(
+                nesting_depth(&text) <= nesting_bound(&text),
+                "depth {} over bound {}", nesting_depth(&text), nesting_bound(&text)
+            );
+        }
     }
 
     #[test]

@@ -677,8 +677,7 @@ fn markdown_field(fields: &Fields<'_, '_, '_>, key: &str, limits: LoadLimits) ->
         );
         return None;
     }
-    let depth = markdown::nesting_depth(&text.value);
-    if depth > limits.max_nesting {
+    if let Some(depth) = markdown::nesting_over(&text.value, limits.max_nesting) {
         fields.reader().push(
             text.origin
                 .error(format!(
