@@ -274,20 +274,26 @@ pub fn build(
     let output = loaded.root.join(&loaded.config.output_dir);
     let mut timings = loaded.timings.clone();
     let started = Instant::now();
-    let fingerprints = Fingerprints::of(
-        &loaded.config,
-        &loaded.knowledge,
-        &loaded.theme,
-        loaded.tree.is_some(),
-    );
+    let fingerprints = || {
+        Fingerprints::of(
+            &loaded.config,
+            &loaded.knowledge,
+            &loaded.theme,
+            loaded.tree.is_some(),
+        )
+    };
     let none = Blobs::default();
     let mut folder_blobs = None;
-    let (sink, held, parts, held_files, blobs) = match target {
+    let (fingerprints, sink, held, parts, held_files, blobs) = match target {
         Target::Disk { clean } => {
-            let (disk, held) = DiskSink::begin(&output, !clean)?;
+            // Reading the old output's manifest and hashing the inputs are independent.
+            let (fingerprints, begun) =
+                rayon::join(fingerprints, || DiskSink::begin(&output, !clean));
+            let (disk, held) = begun?;
             let folder = cache_dir(&output).join(SEARCH_BLOBS);
             let blobs = &*folder_blobs.insert(Blobs::in_folder(folder, !clean));
-            (Sink::Disk(disk), held, Parts::All, None, blobs)
+            let sink = Sink::Disk(disk);
+            (fingerprints, sink, held, Parts::All, None, blobs)
         }
         Target::Memory {
             held,
@@ -296,9 +302,10 @@ pub fn build(
             blobs,
         } => {
             let sink = Sink::Memory(MemorySink::default());
-            (sink, held, parts, files, blobs.unwrap_or(&none))
+            let blobs = blobs.unwrap_or(&none);
+            (fingerprints(), sink, held, parts, files, blobs)
         }
-        Target::Discard => (Sink::Discard, None, Parts::All, None, &none),
+        Target::Discard => (fingerprints(), Sink::Discard, None, Parts::All, None, &none),
     };
     let plan = Plan::new(fingerprints, held).leaving(|scope| parts.leaves(scope));
     let needs = |path: &str| plan.needs(&Scope::of_path(path));
@@ -306,11 +313,6 @@ pub fn build(
     let text = loaded.text();
     let ctx = RenderContext::new(&loaded.config, &loaded.knowledge, text, &loaded.theme)
         .with_tree(loaded.tree.as_ref());
-    let mut pages = Page::all(&ctx);
-    let page_total = pages.len();
-    pages.retain(|page| needs(&page.file_path(&ctx)));
-    let mut embed_pages = EmbedPage::all(&ctx);
-    embed_pages.retain(|page| needs(&page.url_path(&ctx)));
     // Without search, its scripts and module are not published either.
     let static_files: Vec<_> = loaded
         .theme
@@ -329,19 +331,25 @@ pub fn build(
         loaded.knowledge.dimensions.iter().map(|d| d.id.as_str()),
         &previous,
     );
-    let total = pages.len() + embed_pages.len() + static_files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = || {
-        progress(
-            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-            total,
-        )
-    };
     // The index is built while the pages render: it is mostly one thread's work, and the
-    // pages keep the other cores busy.
+    // pages keep the other cores busy. Listing the pages is the render side's own work, so
+    // that the index starts at once.
     let (rendered, indexed) = rayon::join(
-        || -> Result<Duration, BuildError> {
+        || -> Result<(Duration, usize), BuildError> {
             let started = Instant::now();
+            let mut pages = Page::all(&ctx);
+            let page_total = pages.len();
+            pages.retain(|page| needs(&page.file_path(&ctx)));
+            let mut embed_pages = EmbedPage::all(&ctx);
+            embed_pages.retain(|page| needs(&page.url_path(&ctx)));
+            let total = pages.len() + embed_pages.len() + static_files.len();
+            let tick = || {
+                progress(
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                    total,
+                )
+            };
             render_pages(&ctx, &loaded.templates, &pages, &sink, Some(&reuse), &tick)?;
             render_embed_pages(&ctx, &loaded.templates, &embed_pages, &sink, &tick)?;
             let mut endpoints = Vec::new();
@@ -369,7 +377,7 @@ pub fn build(
                 sink.write(&format!("static/{path}"), bytes)?;
                 tick();
             }
-            Ok(started.elapsed())
+            Ok((started.elapsed(), page_total))
         },
         || -> Result<Duration, BuildError> {
             let started = Instant::now();
@@ -397,7 +405,8 @@ pub fn build(
             Ok(started.elapsed())
         },
     );
-    timings.render = rendered?;
+    let page_total;
+    (timings.render, page_total) = rendered?;
     timings.index = indexed?;
     let started = Instant::now();
     let reused_parts = reuse.reused();

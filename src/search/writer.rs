@@ -302,15 +302,17 @@ fn deterministic_segment_ids(
     ids: &[String],
 ) -> Vec<(String, Vec<u8>)> {
     use sha2::{Digest, Sha256};
+    let digests: Vec<_> = files.par_iter().map(|(_, b)| Sha256::digest(b)).collect();
     for (n, id) in ids.iter().enumerate() {
         let mut hasher = Sha256::new();
         hasher.update(n.to_le_bytes());
-        for (name, bytes) in files
+        for ((name, _), digest) in files
             .iter()
-            .filter(|(name, _)| name.starts_with(id.as_str()))
+            .zip(&digests)
+            .filter(|((name, _), _)| name.starts_with(id.as_str()))
         {
             hasher.update(name.trim_start_matches(id.as_str()).as_bytes());
-            hasher.update(bytes);
+            hasher.update(digest);
         }
         let fresh = hex(&hasher.finalize()[..16]);
         let hyphenated = |s: &str| {
@@ -382,19 +384,28 @@ pub fn chunk_path(data: &[u8]) -> String {
 
 /// With `whole`, each file is one chunk (see [`layout`]).
 fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)], whole: bool) -> Manifest {
+    // Hashing is most of this: the files, and each file's chunks, hash in parallel.
     let files: Vec<ManifestFile> = files
-        .iter()
-        .map(|(name, bytes)| ManifestFile {
-            name: name.clone(),
-            size: bytes.len() as u64,
-            hash: hex(&Sha256::digest(bytes)),
-            chunks: layout(name, bytes, whole)
-                .into_iter()
-                .map(|range| Chunk {
-                    path: chunk_path(&bytes[range.clone()]),
-                    size: range.len() as u64,
-                })
-                .collect(),
+        .par_iter()
+        .map(|(name, bytes)| {
+            let (hash, chunks) = rayon::join(
+                || hex(&Sha256::digest(bytes)),
+                || {
+                    layout(name, bytes, whole)
+                        .into_par_iter()
+                        .map(|range| Chunk {
+                            path: chunk_path(&bytes[range.clone()]),
+                            size: range.len() as u64,
+                        })
+                        .collect()
+                },
+            );
+            ManifestFile {
+                name: name.clone(),
+                size: bytes.len() as u64,
+                hash,
+                chunks,
+            }
         })
         .collect();
     let total_size = files.iter().map(|f| f.size).sum();
