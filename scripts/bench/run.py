@@ -45,12 +45,30 @@ def settle():
     creation walks long chains, which slows most whichever tool writes the most files."""
     if not SETTLE:
         return
+    wait_for_removals()
     os.sync()
     try:
         with open("/proc/sys/vm/drop_caches", "w") as caches:
             caches.write("2")
     except OSError:
         pass
+
+
+def wait_for_removals():
+    """Waits for the detached processes in which versus deletes a swapped-out output (after
+    `--clean`, say): they would otherwise share the cores and the disk with the next timed
+    command."""
+    while True:
+        removing = False
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    removing = removing or b"remove-previous-output" in cmdline.read()
+            except OSError:
+                pass
+        if not removing:
+            return
+        time.sleep(0.05)
 
 
 def timed(command, cwd=None):
