@@ -32,19 +32,25 @@ pub fn nesting_over(text: &str, limit: usize) -> Option<usize> {
 }
 
 /// A bound on [`nesting_depth`] from the characters that can open a level. Each block
-/// container needs one (`>` a quote; `-`, `*`, `+`, or `.` or `)` after a number, a list and
-/// its item: two levels), and so does each inline one (`*` or `_` emphasis, `~` strikethrough,
-/// `[` or `<` a link). The leaf block holding the text (a paragraph, heading, code or HTML
-/// block, or a table's cell inside its row and the table) adds at most three levels, of which
-/// [`nesting_depth`] does not count the first.
+/// container needs one (`>` a quote; a list and its item, two levels, a marker followed by a
+/// space, a tab or the line's end: `-`, `+` or `*`, or `.` or `)` after a digit), and so does
+/// each inline one (`*` or `_` emphasis, `~` strikethrough, `[` or `<` a link). So hyphens
+/// inside words and full stops after them, which most prose has, do not count. The leaf block
+/// holding the text (a paragraph, heading, code or HTML block, or a table's cell inside its
+/// row and the table) adds at most three levels, of which [`nesting_depth`] does not count
+/// the first.
 fn nesting_bound(text: &str) -> usize {
-    let openers = text
-        .bytes()
-        .filter(|b| {
-            matches!(
-                b,
-                b'>' | b'-' | b'*' | b'+' | b'.' | b')' | b'_' | b'~' | b'[' | b'<'
-            )
+    let bytes = text.as_bytes();
+    let ends_marker =
+        |at: usize| matches!(bytes.get(at + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'));
+    let openers = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(at, byte)| match byte {
+            b'>' | b'*' | b'_' | b'~' | b'[' | b'<' => true,
+            b'-' | b'+' => ends_marker(at),
+            b'.' | b')' => ends_marker(at) && at > 0 && bytes[at - 1].is_ascii_digit(),
+            _ => false,
         })
         .count();
     2 * openers + 2
@@ -185,6 +191,11 @@ mod tests {
             format!("{}x", "1. ".repeat(20)),
             format!("{}x{}", "*".repeat(80), "*".repeat(80)),
             format!("{}x", "> - ".repeat(20)),
+            // Empty items, each holding the next list on the line below.
+            (0..20).map(|n| format!("{}-\n", "  ".repeat(n))).collect(),
+            (0..20)
+                .map(|n| format!("{}1.\r\n", "   ".repeat(n)))
+                .collect(),
         ] {
             let depth = nesting_depth(&deep);
             assert!(depth > MAX_NESTING, "{depth}: {deep}");
@@ -201,8 +212,9 @@ mod tests {
     fn markdown_runs() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         let piece = proptest::sample::select(vec![
-            "> ", "- ", "* ", "+ ", "1. ", "1) ", "  ", "    ", "\n", "x ", "**", "*", "_", "__",
-            "~~", "~", "[", "](u)", "![", "<", "<a>", "</a>", "|", "| --- |", "# ", "===", "```",
+            "> ", "- ", "* ", "+ ", "1. ", "1) ", "-", "+", "1.", "1)", "-\t", "2.\n", "x-", "x.",
+            "\r\n", "\t", "  ", "    ", "\n", "x ", "**", "*", "_", "__", "~~", "~", "[", "](u)",
+            "![", "<", "<a>", "</a>", "|", "| --- |", "# ", "===", "```",
         ]);
         proptest::collection::vec((piece, 1..12usize), 1..6)
             .prop_map(|runs| runs.iter().map(|(piece, n)| piece.repeat(*n)).collect())
