@@ -36,6 +36,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 
 SETTLE = True
 
+# Tells this run's output folders from those an earlier run kept.
+RUN_ID = f"{int(time.time())}-{os.getpid()}"
+
 
 def settle():
     """Starts each timed command from the same state: the previous command's files written
@@ -126,13 +129,15 @@ def bench_size(facts, args, hugo, scratch):
     versus = versus_binary()
     results = {"versus": [], "hugo": [], "copy": []}
     for run in range(args.runs + 1):  # the first round warms caches and is not counted
-        out = os.path.join(scratch, f"out-{facts}-versus-{run}")
+        # Named for this run of the script too: outputs kept (`--keep`) by an earlier one would
+        # turn a full build into an update and a copy into a copy inside the old folder.
+        out = os.path.join(scratch, f"out-{facts}-versus-{run}-{RUN_ID}")
         wall, cpu, rss, stdout = timed([versus, "build", "-q", "--timings", "--root", site, "--output", out])
         stages = json.loads(stdout.decode() or "{}")
         if hugo:
             hugo_wall, hugo_cpu, hugo_rss, _ = timed([hugo, "--quiet", "-s", hugo_site,
-                                                      "-d", os.path.join(scratch, f"out-{facts}-hugo-{run}")])
-        copy_wall, _, _, _ = timed(["cp", "-r", out, os.path.join(scratch, f"out-{facts}-copy-{run}")])
+                                                      "-d", os.path.join(scratch, f"out-{facts}-hugo-{run}-{RUN_ID}")])
+        copy_wall, _, _, _ = timed(["cp", "-r", out, os.path.join(scratch, f"out-{facts}-copy-{run}-{RUN_ID}")])
         if run == 0:
             continue
         files, size = tree_size(out)
