@@ -85,17 +85,17 @@ pub fn write_index(
     blobs.remove_unused();
     let documents = segments.iter().map(|s| u64::from(s.max_doc)).sum();
     let files = merge(segments, language)?;
-    let whole = files.iter().map(|(_, b)| b.len() as u64).sum::<u64>() <= EAGER_BYTES;
+    let whole = files.iter().map(|f| f.bytes.len() as u64).sum::<u64>() <= EAGER_BYTES;
     let manifest = manifest(language, documents, &files, whole);
     let mut written = BTreeSet::new();
     let chunks: Vec<(&str, &[u8])> = files
         .iter()
         .zip(&manifest.files)
-        .flat_map(|((_, bytes), file)| {
-            file.chunks.iter().scan(0, move |start, chunk| {
+        .flat_map(|(file, listed)| {
+            listed.chunks.iter().scan(0, |start, chunk| {
                 let range = *start..*start + chunk.size as usize;
                 *start = range.end;
-                Some((chunk.path.as_str(), &bytes[range]))
+                Some((chunk.path.as_str(), &file.bytes[range]))
             })
         })
         .filter(|(path, _)| written.insert(*path))
@@ -233,10 +233,7 @@ fn segment_files(meta: &tantivy::index::SegmentMeta) -> Vec<PathBuf> {
 
 /// Puts the groups' segments in one index, in order, merges them into one segment and
 /// returns the index's files, by name.
-fn merge(
-    segments: Vec<GroupSegment>,
-    language: &str,
-) -> Result<Vec<(String, Vec<u8>)>, SearchError> {
+fn merge(segments: Vec<GroupSegment>, language: &str) -> Result<Vec<IndexFile>, SearchError> {
     let directory = RamDirectory::create();
     let index = Index::create(directory.clone(), build_schema(language), settings())?;
     let mut meta = index.load_metas()?;
@@ -295,24 +292,31 @@ fn merge(
     Ok(deterministic_segment_ids(files, &ids))
 }
 
+/// One of the published index's files, with the SHA-256 of its bytes: hashed once, for the
+/// manifest and for its segment's name.
+struct IndexFile {
+    name: String,
+    bytes: Vec<u8>,
+    digest: [u8; 32],
+}
+
 /// Renames segments after their content: tantivy names them with random ids, which would make
 /// two builds of the same knowledge differ (and every chunk of the index change names).
-fn deterministic_segment_ids(
-    mut files: Vec<(String, Vec<u8>)>,
-    ids: &[String],
-) -> Vec<(String, Vec<u8>)> {
-    use sha2::{Digest, Sha256};
-    let digests: Vec<_> = files.par_iter().map(|(_, b)| Sha256::digest(b)).collect();
+fn deterministic_segment_ids(files: Vec<(String, Vec<u8>)>, ids: &[String]) -> Vec<IndexFile> {
+    let mut files: Vec<IndexFile> = files
+        .into_par_iter()
+        .map(|(name, bytes)| IndexFile {
+            digest: Sha256::digest(&bytes).into(),
+            name,
+            bytes,
+        })
+        .collect();
     for (n, id) in ids.iter().enumerate() {
         let mut hasher = Sha256::new();
         hasher.update(n.to_le_bytes());
-        for ((name, _), digest) in files
-            .iter()
-            .zip(&digests)
-            .filter(|((name, _), _)| name.starts_with(id.as_str()))
-        {
-            hasher.update(name.trim_start_matches(id.as_str()).as_bytes());
-            hasher.update(digest);
+        for file in files.iter().filter(|f| f.name.starts_with(id.as_str())) {
+            hasher.update(file.name.trim_start_matches(id.as_str()).as_bytes());
+            hasher.update(file.digest);
         }
         let fresh = hex(&hasher.finalize()[..16]);
         let hyphenated = |s: &str| {
@@ -325,18 +329,19 @@ fn deterministic_segment_ids(
                 &s[20..32]
             )
         };
-        for (name, bytes) in &mut files {
-            if name == "meta.json" {
-                let text = String::from_utf8_lossy(bytes)
+        for file in &mut files {
+            if file.name == "meta.json" {
+                let text = String::from_utf8_lossy(&file.bytes)
                     .replace(&hyphenated(id), &hyphenated(&fresh))
                     .replace(id.as_str(), &fresh);
-                *bytes = text.into_bytes();
-            } else if let Some(rest) = name.strip_prefix(id.as_str()) {
-                *name = format!("{fresh}{rest}");
+                file.bytes = text.into_bytes();
+                file.digest = Sha256::digest(&file.bytes).into();
+            } else if let Some(rest) = file.name.strip_prefix(id.as_str()) {
+                file.name = format!("{fresh}{rest}");
             }
         }
     }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     files
 }
 
@@ -383,29 +388,21 @@ pub fn chunk_path(data: &[u8]) -> String {
 }
 
 /// With `whole`, each file is one chunk (see [`layout`]).
-fn manifest(language: &str, documents: u64, files: &[(String, Vec<u8>)], whole: bool) -> Manifest {
-    // Hashing is most of this: the files, and each file's chunks, hash in parallel.
+fn manifest(language: &str, documents: u64, files: &[IndexFile], whole: bool) -> Manifest {
+    // Hashing the chunks is most of this: they hash in parallel.
     let files: Vec<ManifestFile> = files
         .par_iter()
-        .map(|(name, bytes)| {
-            let (hash, chunks) = rayon::join(
-                || hex(&Sha256::digest(bytes)),
-                || {
-                    layout(name, bytes, whole)
-                        .into_par_iter()
-                        .map(|range| Chunk {
-                            path: chunk_path(&bytes[range.clone()]),
-                            size: range.len() as u64,
-                        })
-                        .collect()
-                },
-            );
-            ManifestFile {
-                name: name.clone(),
-                size: bytes.len() as u64,
-                hash,
-                chunks,
-            }
+        .map(|file| ManifestFile {
+            name: file.name.clone(),
+            size: file.bytes.len() as u64,
+            hash: hex(&file.digest),
+            chunks: layout(&file.name, &file.bytes, whole)
+                .into_par_iter()
+                .map(|range| Chunk {
+                    path: chunk_path(&file.bytes[range.clone()]),
+                    size: range.len() as u64,
+                })
+                .collect(),
         })
         .collect();
     let total_size = files.iter().map(|f| f.size).sum();
