@@ -58,7 +58,7 @@ fn nesting_bound(text: &str) -> usize {
 
 /// How deeply the text's containers (quotes, lists, emphasis, links...) nest, stopping early
 /// once past the limit.
-pub fn nesting_depth(text: &str) -> usize {
+fn nesting_depth(text: &str) -> usize {
     // Nested `>` or list markers are cheap to count before parsing; a text that is obviously
     // too deep never reaches the parser.
     let quick = text
