@@ -41,12 +41,12 @@ RUN_ID = f"{int(time.time())}-{os.getpid()}"
 
 
 def settle():
-    """Starts each timed command from the same state: no output being deleted in the background,
-    the previous command's files written back to disk (so no tool pays for another's
-    writeback) and, when run as root, the kernel's
-    inode and dentry caches emptied. Each tool's outputs would otherwise pile up in those
-    caches, whose hash tables are sized at boot: with millions of cached inodes every file
-    creation walks long chains, which slows most whichever tool writes the most files."""
+    """Starts each timed command from the same state: no output being deleted in the
+    background, the previous command's files written back to disk (so no tool pays for
+    another's writeback) and, when run as root, the kernel's inode and dentry caches emptied.
+    Each tool's outputs would otherwise pile up in those caches, whose hash tables are sized at
+    boot: with millions of cached inodes every file creation walks long chains, which slows
+    most whichever tool writes the most files."""
     if not SETTLE:
         return
     wait_for_removals()
