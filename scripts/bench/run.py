@@ -74,11 +74,20 @@ def wait_for_removals():
                 pass
         if not removing:
             return
+        global LAST_DELETE
+        LAST_DELETE = time.time()
         time.sleep(0.05)
 
 
 # File creation this fast (µs a file) means no large delete is still being paid for.
 QUIET_CREATE_US = 60
+# ext4 skips an inode deleted less than a minute ago, or six while its inode table block is
+# dirty (RECENTCY_MIN and RECENTCY_DIRTY in fs/ext4/ialloc.c); a few seconds more for margin.
+RECENT_DELETE_S = 370
+# When this script, or the background remover of a `--clean` build it timed, last deleted
+# outputs: read from the scratch folder, where the last run left it.
+LAST_DELETE = 0.0
+LAST_DELETE_FILE = "last-delete"
 # Longest wait for that, in seconds; ext4 has been seen to take about five minutes.
 QUIET_WAIT_S = 420
 PROBES = itertools.count()
@@ -91,11 +100,18 @@ def wait_for_quiet_disk(scratch):
     large delete (an earlier run's outputs, a `--clean` build's old output) each creation walks
     past thousands of them. Timing a tool then measures the delete, not the tool. The probe
     writes into many new folders, since each lands in its own part of the disk; two probes in a
-    row must pass. Its files are kept until the run ends: deleting them would add to what it
-    waits for."""
+    row must pass. The probe only sees the parts of the disk it writes to, so the deletes this
+    script knows of (its own, the last run's, a `--clean` build's) are waited out in full
+    first. Its files are kept until the run ends: deleting them would add to what it waits
+    for."""
     if not SETTLE:
         return
     wait_for_removals()
+    recent = LAST_DELETE + RECENT_DELETE_S - time.time()
+    if recent > 0:
+        print(f"waiting {recent:.0f} s for the inodes of the last deleted outputs to age",
+              file=sys.stderr)
+        time.sleep(recent)
     deadline = time.monotonic() + QUIET_WAIT_S
     passed = 0
     while passed < 2:
@@ -289,6 +305,12 @@ def main():
     if not hugo:
         print("hugo not found: only versus and the copy floor are measured", file=sys.stderr)
     os.makedirs(args.scratch, exist_ok=True)
+    global LAST_DELETE
+    try:
+        with open(os.path.join(args.scratch, LAST_DELETE_FILE)) as f:
+            LAST_DELETE = float(f.read())
+    except (OSError, ValueError):
+        pass
     sizes = [int(s) for s in args.sizes.split(",")]
     # Every full build is timed first, then every edit, then the --clean rebuilds, which
     # delete the output they replace: for minutes after a large delete, ext4 skips the freed
@@ -316,6 +338,8 @@ def main():
         for name in os.listdir(args.scratch):
             if name.startswith(("out-", ".out-")):
                 shutil.rmtree(os.path.join(args.scratch, name), ignore_errors=True)
+        with open(os.path.join(args.scratch, LAST_DELETE_FILE), "w") as f:
+            f.write(str(time.time()))
     print()
     print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12}")
     for l in lines:

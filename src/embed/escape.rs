@@ -101,7 +101,7 @@ pub fn push_url(out: &mut String, url: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut run = 0;
     for (i, c) in url.char_indices() {
-        if c.is_whitespace() || c.is_control() || "\"'<>()[]{}|\\^`".contains(c) {
+        if needs_percent_encoding(c) {
             out.push_str(&url[run..i]);
             let mut buf = [0u8; 4];
             for byte in c.encode_utf8(&mut buf).bytes() {
@@ -113,6 +113,18 @@ pub fn push_url(out: &mut String, url: &str) {
         }
     }
     out.push_str(&url[run..]);
+}
+
+/// Whitespace, control characters and the ASCII characters that could end a link or start
+/// markup. Every ASCII character up to the space is a control character or whitespace, and so
+/// is DEL; only other characters need Unicode's tables.
+fn needs_percent_encoding(c: char) -> bool {
+    match u8::try_from(c) {
+        Ok(byte) if byte.is_ascii() => {
+            byte <= b' ' || byte == 0x7F || b"\"'<>()[]{}|\\^`".contains(&byte)
+        }
+        _ => c.is_whitespace() || c.is_control(),
+    }
 }
 
 /// One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break, and,
@@ -231,7 +243,9 @@ fn push_xml_chars(out: &mut String, text: &str) {
 /// Calls `push` with `text` once the two non-ASCII characters XML forbids (U+FFFE, U+FFFF)
 /// are gone; the ASCII ones are left to [`forbidden_in_xml`].
 fn with_xml_chars(text: &str, push: impl FnOnce(&str)) {
-    if text.contains(['\u{FFFE}', '\u{FFFF}']) {
+    // Both start with the byte 0xEF in UTF-8, which most texts lack: a fast search rules
+    // them out before the slower search by character.
+    if text.as_bytes().contains(&0xEF) && text.contains(['\u{FFFE}', '\u{FFFF}']) {
         let allowed: String = text.chars().filter(|&c| is_xml_char(c)).collect();
         push(&allowed);
     } else {
@@ -252,11 +266,20 @@ fn is_xml_char(c: char) -> bool {
 /// Appends `text` with line breaks and runs of whitespace as single spaces (a table cell is one
 /// line), and each ASCII byte that `replace` maps written as its replacement.
 fn push_one_line(out: &mut String, text: &str, replace: impl Fn(u8) -> Option<&'static str>) {
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
+    let mut push_words = |words: &mut dyn Iterator<Item = &str>| {
+        for (i, word) in words.enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            push_replacing(out, word, &replace);
         }
-        push_replacing(out, word, &replace);
+    };
+    // Splitting bytes is faster than splitting characters, and the same for ASCII text but
+    // for the vertical tab, which is Unicode whitespace and not ASCII whitespace.
+    if text.is_ascii() && !text.as_bytes().contains(&0x0B) {
+        push_words(&mut text.split_ascii_whitespace());
+    } else {
+        push_words(&mut text.split_whitespace());
     }
 }
 
@@ -328,6 +351,44 @@ mod tests {
         assert_eq!(markdown_text("  naïve \n *ok*  "), "naïve \\*ok\\*");
         assert_eq!(wikitext_text("ü | ü"), "ü &#124; ü");
         assert_eq!(xhtml_from_html("<p>a\u{FFFF}\u{2}b</p>"), "<p>ab</p>");
+    }
+
+    /// Text mixing the characters each fast path must tell apart: ASCII (the vertical tab
+    /// too), Unicode whitespace and controls, and the characters XML forbids.
+    const MIXED: &str = "[ -~\t\n\r\u{0B}\u{0C}\u{7F}\u{85}\u{9F}\u{A0}\u{2028}\u{3000}\
+                         é\u{F8FF}\u{FFFD}\u{FFFE}\u{FFFF}\u{1}]{0,40}";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn fast_paths_escape_as_the_rules_by_character_do(text in MIXED) {
+            let one_line = |escape: fn(&str) -> String| {
+                text.split_whitespace().map(escape).collect::<Vec<_>>().join(" ")
+            };
+            proptest::prop_assert_eq!(markdown_text(&text), one_line(markdown_text));
+            proptest::prop_assert_eq!(wikitext_text(&text), one_line(wikitext_text));
+
+            let mut by_character = String::new();
+            for c in text.chars() {
+                if c.is_whitespace() || c.is_control() || "\"'<>()[]{}|\\^`".contains(c) {
+                    for byte in c.to_string().bytes() {
+                        by_character.push_str(&format!("%{byte:02X}"));
+                    }
+                } else {
+                    by_character.push(c);
+                }
+            }
+            proptest::prop_assert_eq!(url(&text), by_character);
+
+            let allowed: String = text
+                .chars()
+                .filter(|&c| is_xml_char(c))
+                .collect();
+            proptest::prop_assert_eq!(xml_text(&text), xml_text(&allowed));
+            let forbidden_kept = xml_text(&text).contains(['\u{FFFE}', '\u{FFFF}']);
+            proptest::prop_assert!(!forbidden_kept);
+        }
     }
 
     #[test]
