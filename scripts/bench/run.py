@@ -63,18 +63,19 @@ def settle():
 def wait_for_removals():
     """Waits for the detached processes in which versus deletes a swapped-out output (after
     `--clean`, say): they would otherwise share the cores and the disk with the next timed
-    command."""
+    command. Notes when one was seen, for `wait_for_quiet_disk`."""
+    global LAST_DELETE
     while True:
         removing = False
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                    removing = removing or b"remove-previous-output" in cmdline.read()
+                    arguments = cmdline.read().split(b"\0")
+                removing = removing or arguments[1:2] == [b"remove-previous-output"]
             except OSError:
                 pass
         if not removing:
             return
-        global LAST_DELETE
         LAST_DELETE = time.time()
         time.sleep(0.05)
 
