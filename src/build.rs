@@ -409,6 +409,7 @@ pub fn build(
     (timings.render, page_total) = rendered?;
     timings.index = indexed?;
     let started = Instant::now();
+    let full = plan.is_full();
     let reused_parts = reuse.reused();
     let parts = reuse.into_recorded();
     let mut previous_output = None;
@@ -438,7 +439,7 @@ pub fn build(
     Ok(Built {
         pages: page_total,
         written,
-        full: plan.is_full(),
+        full,
         reused_parts,
         output,
         memory,

@@ -360,9 +360,10 @@ impl Plan {
     }
 
     /// Records what the build wrote (`written`, relative paths) over what the folder held, with
-    /// the part offsets of the whole-site files it wrote (`parts`).
+    /// the part offsets of the whole-site files it wrote (`parts`). Takes the plan, so that the
+    /// old manifest's file lists move into the new one rather than being copied.
     pub fn finish(
-        &self,
+        self,
         written: impl IntoIterator<Item = String>,
         parts: BTreeMap<String, PartOffsets>,
     ) -> Outcome {
@@ -373,10 +374,9 @@ impl Plan {
                 .or_default()
                 .insert(path);
         }
-        let empty = Manifest::default();
-        let previous = self.previous.as_ref().unwrap_or(&empty);
+        let mut previous = self.previous.unwrap_or_default();
         // Files with recorded parts that this build wrote again.
-        let rewritten: BTreeSet<&str> = previous
+        let rewritten: BTreeSet<String> = previous
             .parts
             .keys()
             .filter(|path| {
@@ -384,7 +384,7 @@ impl Plan {
                     .get(&Scope::of_path(path).key())
                     .is_some_and(|files| files.contains(*path))
             })
-            .map(String::as_str)
+            .cloned()
             .collect();
         let mut manifest = Manifest {
             format: MANIFEST_FORMAT,
@@ -392,40 +392,37 @@ impl Plan {
             parts: BTreeMap::new(),
         };
         let mut stale = Vec::new();
-        for (key, fingerprint) in &self.fingerprints.scopes {
-            let written = by_scope.remove(key).unwrap_or_default();
-            let held = previous.scopes.get(key);
-            if self.left.contains(key) {
+        for (key, fingerprint) in self.fingerprints.scopes {
+            let written = by_scope.remove(&key).unwrap_or_default();
+            let held = previous.scopes.remove(&key);
+            if self.left.contains(&key) {
                 if let Some(held) = held {
-                    manifest.scopes.insert(key.clone(), held.clone());
+                    manifest.scopes.insert(key, held);
                 }
                 continue;
             }
-            let remade = held.is_none_or(|held| held.fingerprint != *fingerprint);
+            let remade = held
+                .as_ref()
+                .is_none_or(|held| held.fingerprint != fingerprint);
             let files = if remade {
                 if let Some(held) = held {
-                    stale.extend(held.files.difference(&written).cloned());
+                    stale.extend(held.files.into_iter().filter(|f| !written.contains(f)));
                 }
                 written
             } else {
-                let mut files = held.map(|h| h.files.clone()).unwrap_or_default();
+                let mut files = held.map(|h| h.files).unwrap_or_default();
                 files.extend(written);
                 files
             };
-            manifest.scopes.insert(
-                key.clone(),
-                ScopeFiles {
-                    fingerprint: fingerprint.clone(),
-                    files,
-                },
-            );
+            manifest
+                .scopes
+                .insert(key, ScopeFiles { fingerprint, files });
         }
-        // Scopes that no longer exist (a removed dimension), and files written for a scope
-        // without a fingerprint, which the next build must not trust.
-        for (key, held) in &previous.scopes {
-            if !self.fingerprints.scopes.contains_key(key) {
-                stale.extend(held.files.iter().cloned());
-            }
+        // Scopes that no longer exist (a removed dimension: what is left of the old manifest),
+        // and files written for a scope without a fingerprint, which the next build must not
+        // trust.
+        for held in previous.scopes.into_values() {
+            stale.extend(held.files);
         }
         for (key, files) in by_scope {
             manifest.scopes.insert(
@@ -436,19 +433,23 @@ impl Plan {
                 },
             );
         }
-        let kept: BTreeSet<&str> = manifest.files().collect();
-        stale.retain(|path| !kept.contains(path.as_str()));
+        // Every file sits in the scope of its path, so one look-up tells whether it is kept.
+        let kept = |path: &str| {
+            manifest
+                .scopes
+                .get(&Scope::of_path(path).key())
+                .is_some_and(|scope| scope.files.contains(path))
+        };
+        stale.retain(|path| !kept(path));
         stale.sort();
         stale.dedup();
         // A file this build wrote has the parts it recorded, or none; a file it left as it
         // was keeps the parts it had.
-        let mut recorded: BTreeMap<String, PartOffsets> = parts
-            .into_iter()
-            .filter(|(path, _)| kept.contains(path.as_str()))
-            .collect();
-        for (path, offsets) in &previous.parts {
-            if kept.contains(path.as_str()) && !rewritten.contains(path.as_str()) {
-                recorded.insert(path.clone(), offsets.clone());
+        let mut recorded: BTreeMap<String, PartOffsets> =
+            parts.into_iter().filter(|(path, _)| kept(path)).collect();
+        for (path, offsets) in previous.parts {
+            if kept(&path) && !rewritten.contains(&path) {
+                recorded.insert(path, offsets);
             }
         }
         manifest.parts = recorded;

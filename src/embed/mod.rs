@@ -577,7 +577,9 @@ mod tests {
         .expect("write");
         reuse.finish_file(file);
         let reused = reuse.reused();
-        let outcome = plan.finish(["x.json".to_string()], reuse.into_recorded());
+        let outcome = plan
+            .clone()
+            .finish(["x.json".to_string()], reuse.into_recorded());
         (
             String::from_utf8(out).expect("utf-8"),
             reused,
