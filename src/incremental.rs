@@ -252,7 +252,16 @@ impl Manifest {
         serde_json::to_vec(self).expect("a manifest always serializes")
     }
 
+    /// True when the folder holds `path`: looked up in the one scope the path belongs to,
+    /// where [`Plan::finish`] records every file.
+    pub fn holds(&self, path: &str) -> bool {
+        self.scopes
+            .get(&Scope::of_path(path).key())
+            .is_some_and(|scope| scope.files.contains(path))
+    }
+
     /// Every file the folder holds.
+    #[cfg(test)]
     pub fn files(&self) -> impl Iterator<Item = &str> {
         self.scopes
             .values()
@@ -306,15 +315,11 @@ impl Plan {
         self.previous.is_none()
     }
 
-    /// True when the folder holds `path` (relative to its root), by its manifest: looked up
-    /// in the one scope the path belongs to, as [`Plan::finish`] records it.
+    /// True when the folder holds `path` (relative to its root), by its manifest.
     pub fn holds(&self, path: &str) -> bool {
-        self.previous.as_ref().is_some_and(|previous| {
-            previous
-                .scopes
-                .get(&Scope::of_path(path).key())
-                .is_some_and(|scope| scope.files.contains(path))
-        })
+        self.previous
+            .as_ref()
+            .is_some_and(|previous| previous.holds(path))
     }
 
     /// True when the scope's files must be made: they are missing or made from other inputs.
@@ -433,13 +438,7 @@ impl Plan {
                 },
             );
         }
-        // Every file sits in the scope of its path, so one look-up tells whether it is kept.
-        let kept = |path: &str| {
-            manifest
-                .scopes
-                .get(&Scope::of_path(path).key())
-                .is_some_and(|scope| scope.files.contains(path))
-        };
+        let kept = |path: &str| manifest.holds(path);
         stale.retain(|path| !kept(path));
         stale.sort();
         stale.dedup();

@@ -119,11 +119,10 @@ pub fn push_url(out: &mut String, url: &str) {
 /// markup. Every ASCII character up to the space is a control character or whitespace, and so
 /// is DEL; only other characters need Unicode's tables.
 fn needs_percent_encoding(c: char) -> bool {
-    match u8::try_from(c) {
-        Ok(byte) if byte.is_ascii() => {
-            byte <= b' ' || byte == 0x7F || b"\"'<>()[]{}|\\^`".contains(&byte)
-        }
-        _ => c.is_whitespace() || c.is_control(),
+    if c.is_ascii() {
+        c <= ' ' || c == '\x7F' || b"\"'<>()[]{}|\\^`".contains(&(c as u8))
+    } else {
+        c.is_whitespace() || c.is_control()
     }
 }
 
@@ -266,20 +265,26 @@ fn is_xml_char(c: char) -> bool {
 /// Appends `text` with line breaks and runs of whitespace as single spaces (a table cell is one
 /// line), and each ASCII byte that `replace` maps written as its replacement.
 fn push_one_line(out: &mut String, text: &str, replace: impl Fn(u8) -> Option<&'static str>) {
-    let mut push_words = |words: &mut dyn Iterator<Item = &str>| {
-        for (i, word) in words.enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            push_replacing(out, word, &replace);
-        }
-    };
     // Splitting bytes is faster than splitting characters, and the same for ASCII text but
     // for the vertical tab, which is Unicode whitespace and not ASCII whitespace.
     if text.is_ascii() && !text.as_bytes().contains(&0x0B) {
-        push_words(&mut text.split_ascii_whitespace());
+        push_words(out, text.split_ascii_whitespace(), replace);
     } else {
-        push_words(&mut text.split_whitespace());
+        push_words(out, text.split_whitespace(), replace);
+    }
+}
+
+/// Appends the words with one space between them, each through [`push_replacing`].
+fn push_words<'a>(
+    out: &mut String,
+    words: impl Iterator<Item = &'a str>,
+    replace: impl Fn(u8) -> Option<&'static str>,
+) {
+    for (i, word) in words.enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_replacing(out, word, &replace);
     }
 }
 
