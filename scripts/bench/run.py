@@ -82,16 +82,16 @@ def wait_for_removals():
 
 # File creation this fast (µs a file) means no large delete is still being paid for.
 QUIET_CREATE_US = 60
+# Longest wait for that, in seconds; ext4 has been seen to take about five minutes.
+QUIET_WAIT_S = 420
+PROBES = itertools.count()
 # ext4 skips an inode deleted less than a minute ago, or six while its inode table block is
 # dirty (RECENTCY_MIN and RECENTCY_DIRTY in fs/ext4/ialloc.c); a few seconds more for margin.
 RECENT_DELETE_S = 370
 # When this script, or the background remover of a `--clean` build it timed, last deleted
-# outputs: read from the scratch folder, where the last run left it.
+# outputs: kept in the scratch folder for the next run.
 LAST_DELETE = 0.0
 LAST_DELETE_FILE = "last-delete"
-# Longest wait for that, in seconds; ext4 has been seen to take about five minutes.
-QUIET_WAIT_S = 420
-PROBES = itertools.count()
 
 
 def wait_for_quiet_disk(scratch):
@@ -339,8 +339,11 @@ def main():
         for name in os.listdir(args.scratch):
             if name.startswith(("out-", ".out-")):
                 shutil.rmtree(os.path.join(args.scratch, name), ignore_errors=True)
+        LAST_DELETE = time.time()
+    # With --keep too: the --clean rebuilds' old outputs were deleted.
+    if LAST_DELETE:
         with open(os.path.join(args.scratch, LAST_DELETE_FILE), "w") as f:
-            f.write(str(time.time()))
+            f.write(str(LAST_DELETE))
     print()
     print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12}")
     for l in lines:
