@@ -245,16 +245,20 @@ impl DiskSink {
     }
 
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        use std::io::Write as _;
         let target = self.target.join(path);
-        match std::fs::write(&target, bytes) {
-            Ok(()) => {}
+        let mut file = match self.open(&target) {
+            Ok(file) => file,
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 let dir = target.parent().expect("a joined path has a parent");
                 std::fs::create_dir_all(dir).map_err(io_error("create folder", dir))?;
-                std::fs::write(&target, bytes).map_err(io_error("write", &target))?;
+                self.open(&target).map_err(io_error("write", &target))?
             }
             Err(err) => return Err(io_error("write", &target)(err)),
-        }
+        };
+        file.write_all(bytes)
+            .and_then(|()| self.cut(&file, bytes.len() as u64))
+            .map_err(io_error("write", &target))?;
         self.record(path);
         Ok(())
     }
@@ -264,16 +268,45 @@ impl DiskSink {
         path: &str,
         fill: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
     ) -> Result<(), OutputError> {
-        use std::io::Write as _;
+        use std::io::{Seek as _, Write as _};
         let target = self.target.join(path);
         let dir = target.parent().expect("a joined path has a parent");
         std::fs::create_dir_all(dir).map_err(io_error("create folder", dir))?;
-        let file = std::fs::File::create(&target).map_err(io_error("write", &target))?;
+        let file = self.open(&target).map_err(io_error("write", &target))?;
         let mut writer = io::BufWriter::with_capacity(1 << 20, file);
         fill(&mut writer)
             .and_then(|()| writer.flush())
+            .and_then(|()| {
+                let file = writer.get_mut();
+                let length = file.stream_position()?;
+                self.cut(file, length)
+            })
             .map_err(io_error("write", &target))?;
         self.record(path);
+        Ok(())
+    }
+
+    /// Opens a file to write from its start. A fresh folder's files are new; an updated
+    /// folder's are written over in place and cut to length afterwards ([`DiskSink::cut`]):
+    /// emptying a file first frees its blocks and cached pages only to take new ones, which
+    /// made rewriting the large whole-site files of an edit eight times slower.
+    fn open(&self, path: &Path) -> io::Result<std::fs::File> {
+        if self.updating {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+        } else {
+            std::fs::File::create(path)
+        }
+    }
+
+    /// Drops what an older, longer version of a file rewritten in place left after `length`.
+    fn cut(&self, file: &std::fs::File, length: u64) -> io::Result<()> {
+        if self.updating {
+            file.set_len(length)?;
+        }
         Ok(())
     }
 
@@ -836,6 +869,48 @@ mod tests {
             })
             .count();
         assert_eq!(manifests, 2, "one manifest per folder");
+    }
+
+    #[test]
+    fn files_rewritten_in_an_updated_copy_hold_exactly_their_new_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = dir.path().join("public");
+        let long = "a longer first version of the file\n".repeat(100);
+        let files = ["whole.json", "streamed.html", "grows.txt"];
+        for _ in 0..2 {
+            let (disk, held) = DiskSink::begin(&output, true).expect("begin");
+            let sink = Sink::Disk(disk);
+            for file in files {
+                let first = if file == "grows.txt" { "short" } else { &long };
+                sink.write(file, first.as_bytes()).expect("write");
+            }
+            finish(sink, held);
+        }
+        let (disk, held) = DiskSink::begin(&output, true).expect("begin");
+        assert!(held.is_some(), "the third build updates the first output");
+        let sink = Sink::Disk(disk);
+        sink.write("whole.json", b"short").expect("write");
+        sink.write_with("streamed.html", |out| out.write_all(b"streamed"))
+            .expect("write");
+        sink.write("grows.txt", long.as_bytes()).expect("write");
+        finish(sink, held);
+        let read = |file: &str| std::fs::read_to_string(output.join(file)).expect("read");
+        assert_eq!(read("whole.json"), "short");
+        assert_eq!(read("streamed.html"), "streamed");
+        assert_eq!(read("grows.txt"), long);
+    }
+
+    /// Commits a sink's files as the whole output.
+    fn finish(sink: Sink, held: Option<Manifest>) {
+        let Sink::Disk(disk) = sink else {
+            unreachable!()
+        };
+        let plan = crate::incremental::Plan::new(
+            crate::incremental::Fingerprints::of_scopes(&[("site", "1")]),
+            held,
+        );
+        let outcome = plan.finish(disk.take_written(), BTreeMap::new());
+        disk.commit(&outcome.manifest, &[]).expect("commit");
     }
 
     #[test]

@@ -534,6 +534,16 @@ mod tests {
             docs.len(),
             "the edited group's old segment is removed"
         );
+
+        // A kept segment cut short (a killed build, a full disk) is indexed again.
+        let blob = kept.path().join(&keys(1)[0]);
+        let whole = std::fs::read(&blob).expect("read blob");
+        std::fs::write(&blob, &whole[..whole.len() / 2]).expect("cut short");
+        indexed.store(0, Ordering::Relaxed);
+        let mended = written(&docs, &keys(1), &blobs(), &indexed);
+        assert_eq!(indexed.load(Ordering::Relaxed), 1, "only the broken group");
+        assert!(mended == clean, "the index is whole again");
+        assert_eq!(std::fs::read(&blob).expect("read blob"), whole);
     }
 
     #[test]
