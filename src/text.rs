@@ -41,13 +41,24 @@ pub struct RenderedText {
 }
 
 /// One dimension's Markdown (copied, so that the text does not borrow the model) and, once
-/// rendered, its texts.
+/// rendered, its texts: the words alone, and both forms.
 #[derive(Debug)]
 struct LazyDimension {
     summary: Option<String>,
     statements: Vec<String>,
     help: Vec<Option<String>>,
+    /// All the search index needs. After an edit the index remakes a whole group of
+    /// dimensions, most of them unchanged, whose sanitized HTML no page needs; it costs three
+    /// times as much as the words.
+    plain: OnceLock<DimensionWords>,
     rendered: OnceLock<DimensionText>,
+}
+
+#[derive(Debug)]
+struct DimensionWords {
+    summary: String,
+    statements: Vec<String>,
+    help: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -58,15 +69,39 @@ struct DimensionText {
 }
 
 impl LazyDimension {
+    fn words(&self) -> &DimensionWords {
+        let words = |source: Option<&String>| {
+            source.map_or_else(String::new, |s| markdown::to_plain_text(s))
+        };
+        self.plain.get_or_init(|| DimensionWords {
+            summary: words(self.summary.as_ref()),
+            statements: self.statements.iter().map(|s| words(Some(s))).collect(),
+            help: self.help.iter().map(|h| words(h.as_ref())).collect(),
+        })
+    }
+
     fn text(&self) -> &DimensionText {
-        self.rendered.get_or_init(|| DimensionText {
-            summary: Text::render_opt(self.summary.as_ref()),
-            statements: self.statements.iter().map(|s| Text::render(s)).collect(),
-            help: self
-                .help
-                .iter()
-                .map(|h| Text::render_opt(h.as_ref()))
-                .collect(),
+        self.rendered.get_or_init(|| {
+            let words = self.words();
+            let text = |source: Option<&String>, plain: &String| Text {
+                html: source.map_or_else(String::new, |s| markdown::to_inline_html(s)),
+                plain: plain.clone(),
+            };
+            DimensionText {
+                summary: text(self.summary.as_ref(), &words.summary),
+                statements: self
+                    .statements
+                    .iter()
+                    .zip(&words.statements)
+                    .map(|(s, plain)| text(Some(s), plain))
+                    .collect(),
+                help: self
+                    .help
+                    .iter()
+                    .zip(&words.help)
+                    .map(|(h, plain)| text(h.as_ref(), plain))
+                    .collect(),
+            }
         })
     }
 }
@@ -86,6 +121,7 @@ impl RenderedText {
                 summary: d.summary.clone(),
                 statements: d.facts.iter().map(|f| f.statement.clone()).collect(),
                 help: d.questions.iter().map(|q| q.help.clone()).collect(),
+                plain: OnceLock::new(),
                 rendered: OnceLock::new(),
             })
             .collect();
@@ -109,6 +145,21 @@ impl RenderedText {
 
     pub fn question_help(&self, d: usize, q: usize) -> &Text {
         &self.dimensions[d].text().help[q]
+    }
+
+    /// [`RenderedText::dimension_summary`]'s words, without rendering the dimension's HTML.
+    pub fn dimension_summary_words(&self, d: usize) -> &str {
+        &self.dimensions[d].words().summary
+    }
+
+    /// [`RenderedText::statement`]'s words, without rendering the dimension's HTML.
+    pub fn statement_words(&self, at: FactIndex) -> &str {
+        &self.dimensions[at.dimension].words().statements[at.fact]
+    }
+
+    /// [`RenderedText::question_help`]'s words, without rendering the dimension's HTML.
+    pub fn question_help_words(&self, d: usize, q: usize) -> &str {
+        &self.dimensions[d].words().help[q]
     }
 }
 
@@ -211,6 +262,38 @@ mod tests {
         assert_eq!(text.statement(at).plain, markdown::to_plain_text(statement));
         assert_eq!(rendered(&text), 1);
         assert!(text.dimensions[1].rendered.get().is_some());
+    }
+
+    #[test]
+    fn the_words_alone_render_no_html_and_match_the_words_of_both_forms() {
+        let loaded = crate::build::shipped();
+        let k = &loaded.knowledge;
+        let words = RenderedText::new(k);
+        let both = RenderedText::new(k);
+        for (d, dimension) in k.dimensions.iter().enumerate() {
+            assert_eq!(
+                words.dimension_summary_words(d),
+                both.dimension_summary(d).plain
+            );
+            for f in 0..dimension.facts.len() {
+                let at = FactIndex {
+                    dimension: d,
+                    fact: f,
+                };
+                assert_eq!(words.statement_words(at), both.statement(at).plain);
+            }
+            for q in 0..dimension.questions.len() {
+                assert_eq!(
+                    words.question_help_words(d, q),
+                    both.question_help(d, q).plain
+                );
+            }
+        }
+        assert!(
+            words.dimensions.iter().all(|d| d.rendered.get().is_none()),
+            "no HTML was rendered for the words"
+        );
+        assert!(k.dimensions.iter().any(|d| !d.questions.is_empty()));
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn dimension_documents(
         dimension: Some(dimension.id.clone()),
         subjects: Vec::new(),
         title: dimension.title.clone(),
-        body: text.dimension_summary(d).plain.clone(),
+        body: text.dimension_summary_words(d).to_string(),
         tags: dimension.tags.clone(),
         key: None,
         value: None,
@@ -147,9 +147,9 @@ fn dimension_documents(
         ));
     }
     for (q, question) in dimension.questions.iter().enumerate() {
-        let help = &text.question_help(d, q).plain;
+        let help = text.question_help_words(d, q);
         let labels = question.answers.iter().map(|a| a.label.as_str());
-        let body = std::iter::once(help.as_str())
+        let body = std::iter::once(help)
             .chain(labels)
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
@@ -197,7 +197,7 @@ fn fact_document(knowledge: &Knowledge, text: &RenderedText, at: FactIndex) -> S
         dimension: Some(dimension.id.clone()),
         subjects: subjects.iter().map(|s| s.id.clone()).collect(),
         title: format!("{} · {}", names.join(" & "), dimension.title),
-        body: text.statement(at).plain.clone(),
+        body: text.statement_words(at).to_string(),
         tags,
         key: fact.key.as_ref().map(|k| k.value.clone()),
         value: fact.value.as_ref().and_then(|v| v.value.as_f64()),
