@@ -25,6 +25,9 @@ use crate::validate;
 /// The folder in the output's cache where the search index's groups are kept.
 const SEARCH_BLOBS: &str = "search";
 
+/// The file in the output's cache where parsed knowledge files are kept.
+const PARSED_FILES: &str = "parsed-knowledge.bin";
+
 /// Settings given on the command line that override site.toml.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -33,6 +36,20 @@ pub struct LoadOptions {
     /// The date staleness is measured against; today when `None`.
     pub today: Option<Date>,
     pub limits: LoadLimits,
+    pub parsed: ParsedFiles,
+}
+
+/// Whether loading keeps the parsed knowledge files in the output's cache, for the next load
+/// ([`knowledge::cache`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ParsedFiles {
+    /// Every file is parsed and nothing is kept: `check`, the dev server, tests.
+    #[default]
+    Parse,
+    /// Unchanged files are taken from the cache, and the others kept there: `versus build`.
+    Cached,
+    /// Every file is parsed, and kept for the next load: `versus build --clean`.
+    Refresh,
 }
 
 /// A site read and checked, ready to build.
@@ -113,7 +130,21 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             let templates = theme.as_ref().ok().map(Templates::new);
             (theme, templates)
         },
-        || knowledge::load(root, &config, options.limits),
+        || {
+            let cache = match options.parsed {
+                ParsedFiles::Parse => None,
+                ParsedFiles::Cached | ParsedFiles::Refresh => knowledge::cache::ParseCache::open(
+                    cache_dir(&root.join(&config.output_dir)).join(PARSED_FILES),
+                    options.parsed == ParsedFiles::Cached,
+                ),
+            };
+            let loaded =
+                knowledge::load::load_with_cache(root, &config, options.limits, cache.as_ref());
+            if let Some(cache) = cache {
+                cache.save();
+            }
+            loaded
+        },
     );
     diags.extend(load_diags);
     let mut timings = Timings {

@@ -189,32 +189,37 @@ pub struct SourceFile {
     /// The path shown in messages.
     pub path: PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    /// Where each line starts, found when a location is first asked for: most files never
+    /// need one.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: impl Into<Arc<str>>) -> Self {
-        let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         Self {
             path,
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
     }
 
     /// Resolves a byte span into a location; spans past the end point at the last line.
     pub fn locate(&self, span: Range<usize>) -> Location {
         let start = floor_char_boundary(&self.text, span.start.min(self.text.len()));
-        let line_index = self
-            .line_starts
+        let line_starts = self.line_starts();
+        let line_index = line_starts
             .partition_point(|&s| s <= start)
             .saturating_sub(1);
-        let line_start = self.line_starts[line_index];
-        let line_end = self
-            .line_starts
+        let line_start = line_starts[line_index];
+        let line_end = line_starts
             .get(line_index + 1)
             .map_or(self.text.len(), |&next| next - 1);
         let line_text = self.text[line_start..line_end].trim_end_matches('\r');

@@ -44,8 +44,44 @@ impl Origin {
     }
 }
 
+thread_local! {
+    /// The file the origins being decoded point into ([`with_origin_file`]).
+    static ORIGIN_FILE: std::cell::RefCell<Option<Arc<SourceFile>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `decode` with `file` as the file of every [`Origin`] it deserializes: an origin is
+/// stored as its span alone, since the file it points into is read again anyway.
+pub fn with_origin_file<T>(file: &Arc<SourceFile>, decode: impl FnOnce() -> T) -> T {
+    let previous = ORIGIN_FILE.with(|current| current.replace(Some(file.clone())));
+    let decoded = decode();
+    ORIGIN_FILE.with(|current| current.replace(previous));
+    decoded
+}
+
+impl serde::Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (self.span.start as u64, self.span.end as u64).serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Origin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (start, end) = <(u64, u64)>::deserialize(deserializer)?;
+        let file = ORIGIN_FILE
+            .with(|current| current.borrow().clone())
+            .ok_or_else(|| serde::de::Error::custom("an origin decodes only with its file"))?;
+        let span = usize::try_from(start).map_err(serde::de::Error::custom)?
+            ..usize::try_from(end).map_err(serde::de::Error::custom)?;
+        if span.start > span.end || span.end > file.text.len() {
+            return Err(serde::de::Error::custom("an origin outside its file"));
+        }
+        Ok(Origin { file, span })
+    }
+}
+
 /// A value with the place it was written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Located<T> {
     pub value: T,
     pub origin: Origin,

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 mod decide;
 mod serve;
 
-use crate::build::{self, LoadOptions, Loaded, Target};
+use crate::build::{self, LoadOptions, Loaded, ParsedFiles, Target};
 use crate::config;
 use crate::diag::{Diagnostics, display_path};
 
@@ -187,6 +187,11 @@ fn build_site(cli: &Cli, args: &BuildArgs, reporter: &Reporter) -> Result<(), Fa
     let options = LoadOptions {
         output_dir: args.output.clone(),
         base_url: args.base_url.clone(),
+        parsed: if args.clean {
+            ParsedFiles::Refresh
+        } else {
+            ParsedFiles::Cached
+        },
         ..LoadOptions::default()
     };
     let loaded = load(&cli.root, &options, reporter)?;

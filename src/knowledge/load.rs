@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use toml::de::DeValue;
 
+use super::cache::ParseCache;
 use super::{
     Answer, Date, Dimension, Fact, FactValue, Knowledge, Question, Ref, Subject, is_slug, slugify,
 };
@@ -42,6 +43,17 @@ pub fn load(
     config: &SiteConfig,
     limits: LoadLimits,
 ) -> (Option<Knowledge>, Diagnostics) {
+    load_with_cache(root, config, limits, None)
+}
+
+/// [`load`], taking each dimension file whose text is unchanged from `cache` rather than
+/// parsing it, and keeping those it parses there.
+pub fn load_with_cache(
+    root: &Path,
+    config: &SiteConfig,
+    limits: LoadLimits,
+    cache: Option<&ParseCache>,
+) -> (Option<Knowledge>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let knowledge_dir = config.knowledge_dir.clone();
     let subjects_path = knowledge_dir.join("subjects.toml");
@@ -61,7 +73,10 @@ pub fn load(
     let loaded: Vec<(Option<Dimension>, Diagnostics)> = files
         .par_iter()
         .map(|path| match read_source(root, path, limits) {
-            Ok(file) => parse_dimension(file, limits),
+            Ok(file) => match cache {
+                Some(cache) => parse_dimension_cached(file, limits, cache),
+                None => parse_dimension(file, limits),
+            },
             Err(diag) => (None, Diagnostics::from(vec![diag])),
         })
         .collect();
@@ -257,6 +272,26 @@ const FACT_KEYS: &[&str] = &[
 ];
 const QUESTION_KEYS: &[&str] = &["id", "text", "help", "answers"];
 const ANSWER_KEYS: &[&str] = &["label", "rules_out", "favors", "because"];
+
+/// [`parse_dimension`] through the cache: decoded when kept, kept when parsed cleanly.
+fn parse_dimension_cached(
+    file: SourceFile,
+    limits: LoadLimits,
+    cache: &ParseCache,
+) -> (Option<Dimension>, Diagnostics) {
+    let key = cache.key(&file, limits);
+    let file = Arc::new(file);
+    if let Some(dimension) = cache.get(key, &file) {
+        return (Some(dimension), Diagnostics::new());
+    }
+    let (dimension, diags) = parse_dimension(Arc::unwrap_or_clone(file), limits);
+    if let Some(dimension) = &dimension
+        && diags.is_empty()
+    {
+        cache.put(key, dimension);
+    }
+    (dimension, diags)
+}
 
 fn parse_dimension(file: SourceFile, limits: LoadLimits) -> (Option<Dimension>, Diagnostics) {
     let stem = file

@@ -1,10 +1,13 @@
 //! The knowledge model: subjects, dimensions, facts and questions as plain data, with look-ups
 //! by id. Loaded from TOML by [`load()`]; knows nothing of HTML, templates or search.
 
+pub mod cache;
 pub mod load;
 
 use std::collections::HashMap;
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use crate::tomlread::{Located, Origin};
 
@@ -23,7 +26,7 @@ pub struct Subject {
 }
 
 /// One comparison dimension, one file: its facts and the decision questions it contributes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dimension {
     /// The file stem.
     pub id: String,
@@ -42,7 +45,7 @@ pub struct Dimension {
 pub type Ref = Located<String>;
 
 /// One statement about one subject (or several, for a shared fact) in one dimension.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fact {
     /// Unique within its dimension.
     pub id: String,
@@ -80,7 +83,7 @@ impl Fact {
 }
 
 /// A fact's typed value, comparable across subjects when the keys match.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FactValue {
     Integer(i64),
     Float(f64),
@@ -122,7 +125,7 @@ impl fmt::Display for FactValue {
 }
 
 /// A calendar date, as TOML writes it (`2026-11-01`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Date {
     pub year: i32,
     pub month: u8,
@@ -176,7 +179,7 @@ impl fmt::Display for Date {
 }
 
 /// A decision question: answering it rules out or favours subjects.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Question {
     pub id: String,
     pub dimension: String,
@@ -195,7 +198,7 @@ impl Question {
 }
 
 /// One answer to a question, with its effect on the candidates.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Answer {
     pub label: String,
     pub rules_out: Vec<Ref>,

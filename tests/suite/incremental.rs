@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use versus::build::{self, LoadOptions, Target};
+use versus::build::{self, LoadOptions, ParsedFiles, Target};
 
 use crate::common::{copy_tree, shipped_site};
 
@@ -14,9 +14,19 @@ fn build_at(root: &Path, clean: bool) -> (usize, bool) {
     (built.written, built.full)
 }
 
+/// Builds as `versus build` does, but a clean build parses every file without a cache, so
+/// that it is the reference incremental builds (which decode unchanged files) are held to.
 fn build_reporting(root: &Path, clean: bool) -> build::Built {
-    let loaded = build::load(root, &LoadOptions::default())
-        .unwrap_or_else(|diags| panic!("load failed: {diags:?}"));
+    let options = LoadOptions {
+        parsed: if clean {
+            ParsedFiles::Parse
+        } else {
+            ParsedFiles::Cached
+        },
+        ..LoadOptions::default()
+    };
+    let loaded =
+        build::load(root, &options).unwrap_or_else(|diags| panic!("load failed: {diags:?}"));
     let built = build::build(&loaded, Target::Disk { clean }, &|_, _| {}).expect("build succeeds");
     if let Some(previous) = &built.previous_output {
         versus::output::remove_previous(previous).expect("remove previous output");

@@ -1,0 +1,381 @@
+//! Dimension files as parsed by an earlier load, kept in one file beside the output: a file
+//! whose text is unchanged (read with the same limits by the same binary) is decoded instead
+//! of parsed again. After an edit to one file of hundreds, parsing TOML is most of the load,
+//! and every later stage waits for the load.
+//!
+//! Only files that parsed without a single diagnostic are kept, so a file decoded from the
+//! cache never owes the user a warning. A cache that does not read back whole is ignored.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use super::{Dimension, LoadLimits};
+use crate::diag::SourceFile;
+use crate::tomlread::with_origin_file;
+
+/// Starts a cache file and names what its bytes mean; changed whenever the model's encoding
+/// changes.
+const MAGIC: &[u8] = b"versus-parsed-knowledge-1\n";
+
+/// The parsed dimension files of the last load, and those of this one as it goes.
+pub struct ParseCache {
+    path: PathBuf,
+    /// Hashes into every key what else decides how a file parses: this binary.
+    binary: [u8; 32],
+    /// The cache file as read, and where each file's entry lies in it, by the file's path.
+    bytes: Vec<u8>,
+    held: HashMap<String, Held>,
+    /// The entries for the next load: those used or parsed by this one.
+    kept: Mutex<Vec<Kept>>,
+}
+
+/// A file's text, hashed with everything else that decides how it parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key([u8; 32]);
+
+#[derive(Debug, Clone)]
+struct Held {
+    key: Key,
+    /// The dimension, encoded by postcard, in [`ParseCache::bytes`].
+    dimension: Range<usize>,
+}
+
+struct Kept {
+    path: String,
+    key: Key,
+    dimension: Encoded,
+}
+
+enum Encoded {
+    /// Unchanged since the cache file was read: where it lies there.
+    Held(Range<usize>),
+    Parsed(Vec<u8>),
+}
+
+impl ParseCache {
+    /// The cache kept at `path`; with `read` false (a clean build) nothing kept is used, but
+    /// the next load finds this one's files. `None` when this binary cannot be told from
+    /// another (its file cannot be inspected), so that no cache is ever read by a binary that
+    /// could parse differently.
+    pub fn open(path: PathBuf, read: bool) -> Option<Self> {
+        let binary = binary_identity()?;
+        let (bytes, held) = read
+            .then(|| read_entries(&path))
+            .flatten()
+            .unwrap_or_default();
+        Some(Self {
+            path,
+            binary,
+            bytes,
+            held,
+            kept: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The key of a file's text as read with `limits`.
+    pub fn key(&self, file: &SourceFile, limits: LoadLimits) -> Key {
+        let mut hasher = Sha256::new();
+        hasher.update(MAGIC);
+        hasher.update(self.binary);
+        for limit in [
+            limits.max_file_bytes,
+            limits.max_text_bytes as u64,
+            limits.max_nesting as u64,
+        ] {
+            hasher.update(limit.to_le_bytes());
+        }
+        let path = file.path.to_string_lossy();
+        hasher.update((path.len() as u64).to_le_bytes());
+        hasher.update(path.as_bytes());
+        hasher.update(file.text.as_bytes());
+        Key(hasher.finalize().into())
+    }
+
+    /// The dimension kept for `file` under `key`, its places pointing into `file`.
+    pub fn get(&self, key: Key, file: &Arc<SourceFile>) -> Option<Dimension> {
+        let path = file.path.to_string_lossy().into_owned();
+        let held = self.held.get(&path).filter(|held| held.key == key)?;
+        let encoded = &self.bytes[held.dimension.clone()];
+        let dimension = with_origin_file(file, || postcard::from_bytes(encoded).ok())?;
+        self.keep(Kept {
+            path,
+            key,
+            dimension: Encoded::Held(held.dimension.clone()),
+        });
+        Some(dimension)
+    }
+
+    /// Keeps a dimension that parsed without a diagnostic, for the next load.
+    pub fn put(&self, key: Key, dimension: &Dimension) {
+        if let Ok(encoded) = postcard::to_stdvec(dimension) {
+            self.keep(Kept {
+                path: dimension.origin.path().to_string_lossy().into_owned(),
+                key,
+                dimension: Encoded::Parsed(encoded),
+            });
+        }
+    }
+
+    fn keep(&self, kept: Kept) {
+        self.kept
+            .lock()
+            .expect("no load panics while holding the lock")
+            .push(kept);
+    }
+
+    /// Writes this load's entries for the next, unless they are what was read. A failure only
+    /// costs the next load time.
+    pub fn save(self) {
+        let mut kept = self
+            .kept
+            .into_inner()
+            .expect("no load panics while holding the lock");
+        let unchanged = kept.len() == self.held.len()
+            && kept.iter().all(|k| matches!(k.dimension, Encoded::Held(_)));
+        if unchanged {
+            return;
+        }
+        kept.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut out = Vec::with_capacity(self.bytes.len().max(1 << 16));
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(kept.len() as u64).to_le_bytes());
+        for entry in &kept {
+            let dimension = match &entry.dimension {
+                Encoded::Held(range) => &self.bytes[range.clone()],
+                Encoded::Parsed(bytes) => bytes,
+            };
+            out.extend_from_slice(&(entry.path.len() as u64).to_le_bytes());
+            out.extend_from_slice(entry.path.as_bytes());
+            out.extend_from_slice(&entry.key.0);
+            out.extend_from_slice(&(dimension.len() as u64).to_le_bytes());
+            out.extend_from_slice(dimension);
+        }
+        out.extend_from_slice(&crc32fast::hash(&out).to_le_bytes());
+        if let Some(parent) = self.path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = crate::output::write_atomically(&self.path, &out);
+    }
+}
+
+/// A cache file that reads back whole, and its entries by path.
+fn read_entries(path: &Path) -> Option<(Vec<u8>, HashMap<String, Held>)> {
+    let bytes = std::fs::read(path).ok()?;
+    let split = bytes.len().checked_sub(4)?;
+    let checksum = u32::from_le_bytes(bytes[split..].try_into().ok()?);
+    if crc32fast::hash(&bytes[..split]) != checksum || !bytes.starts_with(MAGIC) {
+        return None;
+    }
+    let mut cursor = Cursor {
+        bytes: &bytes[..split],
+        at: MAGIC.len(),
+    };
+    let count = cursor.length()?;
+    let mut held = HashMap::with_capacity(count.min(1 << 20));
+    for _ in 0..count {
+        let path = cursor.take_length()?;
+        let path = std::str::from_utf8(&bytes[path]).ok()?.to_string();
+        let key = Key(bytes[cursor.take(32)?].try_into().ok()?);
+        let dimension = cursor.take_length()?;
+        held.insert(path, Held { key, dimension });
+    }
+    (cursor.at == split).then_some((bytes, held))
+}
+
+/// Reads a cache file's fields in order, never past its end.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, n: usize) -> Option<Range<usize>> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())?;
+        let range = self.at..end;
+        self.at = end;
+        Some(range)
+    }
+
+    fn length(&mut self) -> Option<usize> {
+        let range = self.take(8)?;
+        usize::try_from(u64::from_le_bytes(self.bytes[range].try_into().ok()?)).ok()
+    }
+
+    /// A length, then that many bytes.
+    fn take_length(&mut self) -> Option<Range<usize>> {
+        let n = self.length()?;
+        self.take(n)
+    }
+}
+
+/// This binary's size and modification time, which change with every build of it: a build of
+/// versus whose model encodes differently must not read another's cache.
+fn binary_identity() -> Option<[u8; 32]> {
+    let meta = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    hasher.update(meta.len().to_le_bytes());
+    hasher.update(modified.as_nanos().to_le_bytes());
+    Some(hasher.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SiteConfig;
+    use crate::knowledge::Knowledge;
+    use crate::knowledge::load::{load, load_with_cache};
+
+    /// A copy of the shipped site, to edit.
+    fn shipped_copy() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(shipped.join("site.toml"), dir.path().join("site.toml")).expect("copy");
+        let dimensions = dir.path().join("knowledge/dimensions");
+        std::fs::create_dir_all(&dimensions).expect("mkdir");
+        for entry in std::fs::read_dir(shipped.join("knowledge/dimensions")).expect("ls") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, dimensions.join(path.file_name().expect("name"))).expect("copy");
+        }
+        std::fs::copy(
+            shipped.join("knowledge/subjects.toml"),
+            dir.path().join("knowledge/subjects.toml"),
+        )
+        .expect("copy");
+        dir
+    }
+
+    /// Loads `root` through the cache at `path`; returns the model and how many files were
+    /// decoded from the cache rather than parsed.
+    fn load_cached(root: &Path, path: &Path, limits: LoadLimits) -> (Knowledge, usize) {
+        let (config, _) = SiteConfig::load_lenient(root);
+        let config = config.expect("site.toml loads");
+        let cache = ParseCache::open(path.to_path_buf(), true).expect("a cache");
+        let (knowledge, diags) = load_with_cache(root, &config, limits, Some(&cache));
+        assert!(!diags.has_errors(), "{diags:?}");
+        let decoded = cache
+            .kept
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|kept| matches!(kept.dimension, Encoded::Held(_)))
+            .count();
+        cache.save();
+        (knowledge.expect("a model"), decoded)
+    }
+
+    /// Each dimension as the cache encodes it, with every place it cites as `file:line`.
+    fn described(knowledge: &Knowledge) -> Vec<(Vec<u8>, Vec<String>)> {
+        knowledge
+            .dimensions
+            .iter()
+            .map(|d| {
+                let mut places = vec![d.origin.short()];
+                for fact in &d.facts {
+                    places.push(fact.origin.short());
+                    places.extend(fact.subjects.iter().map(|s| s.origin.short()));
+                }
+                for question in &d.questions {
+                    places.push(question.origin.short());
+                    for answer in &question.answers {
+                        places.push(answer.origin.short());
+                        places.extend(answer.because.iter().map(|b| b.origin.short()));
+                    }
+                }
+                (postcard::to_stdvec(d).expect("encodes"), places)
+            })
+            .collect()
+    }
+
+    fn parsed(root: &Path) -> Knowledge {
+        let (config, _) = SiteConfig::load_lenient(root);
+        let (knowledge, _) = load(root, &config.expect("config"), LoadLimits::default());
+        knowledge.expect("a model")
+    }
+
+    #[test]
+    fn unchanged_files_are_decoded_into_the_model_a_parse_makes_and_edited_ones_parsed() {
+        let site = shipped_copy();
+        let root = site.path();
+        let path = root.join("cache/parsed.bin");
+        let limits = LoadLimits::default();
+        let (first, decoded) = load_cached(root, &path, limits);
+        let count = first.dimensions.len();
+        assert!(count > 3 && decoded == 0, "{decoded} decoded from no cache");
+        let (second, decoded) = load_cached(root, &path, limits);
+        assert_eq!(decoded, count, "every file comes from the cache");
+        assert_eq!(described(&second), described(&parsed(root)));
+        assert!(
+            second.dimensions[0].facts[0].origin.file.text.len() > 100,
+            "a decoded place points into its file"
+        );
+
+        let edited = root.join("knowledge/dimensions/pricing.toml");
+        let text = std::fs::read_to_string(&edited).expect("read");
+        std::fs::write(&edited, text.replacen("statement = \"", "statement = \"Edited. ", 1))
+            .expect("write");
+        let (third, decoded) = load_cached(root, &path, limits);
+        assert_eq!(decoded, count - 1, "only the edited file is parsed");
+        assert!(
+            third
+                .dimensions
+                .iter()
+                .flat_map(|d| &d.facts)
+                .any(|f| f.statement.starts_with("Edited. "))
+        );
+        assert_eq!(described(&third), described(&parsed(root)));
+
+        let stricter = LoadLimits {
+            max_nesting: limits.max_nesting - 1,
+            ..limits
+        };
+        assert_eq!(load_cached(root, &path, stricter).1, 0, "other limits, other keys");
+    }
+
+    #[test]
+    fn a_damaged_cache_is_not_read() {
+        let site = shipped_copy();
+        let root = site.path();
+        let path = root.join("cache/parsed.bin");
+        let limits = LoadLimits::default();
+        load_cached(root, &path, limits);
+        let whole = std::fs::read(&path).expect("read");
+        let mut flipped = whole.clone();
+        flipped[whole.len() / 2] ^= 1;
+        for damaged in [&flipped[..], &whole[..whole.len() - 1], &[][..]] {
+            std::fs::write(&path, damaged).expect("write");
+            let (knowledge, decoded) = load_cached(root, &path, limits);
+            assert_eq!(decoded, 0);
+            assert_eq!(described(&knowledge), described(&parsed(root)));
+            assert_eq!(std::fs::read(&path).expect("read"), whole, "written again");
+        }
+    }
+
+    #[test]
+    fn an_origin_decodes_only_with_its_file_and_within_it() {
+        let site = shipped_copy();
+        let (knowledge, _) = load_cached(
+            site.path(),
+            &site.path().join("cache/parsed.bin"),
+            LoadLimits::default(),
+        );
+        let dimension = &knowledge.dimensions[0];
+        let bytes = postcard::to_stdvec(dimension).expect("encodes");
+        assert!(postcard::from_bytes::<Dimension>(&bytes).is_err(), "no file");
+        let short = Arc::new(SourceFile::new(dimension.origin.path().into(), "x"));
+        let decoded = with_origin_file(&short, || postcard::from_bytes::<Dimension>(&bytes));
+        assert!(decoded.is_err(), "places past the end of the file");
+    }
+}
