@@ -420,7 +420,7 @@ pub fn cache_dir(output: &Path) -> PathBuf {
 
 /// Parts of a build kept between builds under a key that hashes everything they are made from
 /// (the search index's groups of documents): a folder in the cache beside a disk output, memory
-/// for the dev server, nothing otherwise. A blob in a folder ends with a SHA-256 of its content,
+/// for the dev server, nothing otherwise. A blob in a folder ends with a CRC-32 of its content,
 /// so one cut short by a killed build is never used.
 #[derive(Debug, Default)]
 pub struct Blobs {
@@ -471,9 +471,8 @@ impl Blobs {
                 .clone(),
             BlobStore::Folder(folder) => {
                 let mut bytes = std::fs::read(folder.join(key)).ok()?;
-                let split = bytes.len().checked_sub(32)?;
-                use sha2::Digest as _;
-                if sha2::Sha256::digest(&bytes[..split]).as_slice() != &bytes[split..] {
+                let split = bytes.len().checked_sub(4)?;
+                if crc32fast::hash(&bytes[..split]).to_le_bytes() != bytes[split..] {
                     return None;
                 }
                 bytes.truncate(split);
@@ -496,10 +495,9 @@ impl Blobs {
                 true
             }
             BlobStore::Folder(folder) => {
-                use sha2::Digest as _;
-                let mut blob = Vec::with_capacity(bytes.len() + 32);
+                let mut blob = Vec::with_capacity(bytes.len() + 4);
                 blob.extend_from_slice(bytes);
-                blob.extend_from_slice(&sha2::Sha256::digest(bytes));
+                blob.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
                 std::fs::create_dir_all(folder).is_ok()
                     && write_atomically(&folder.join(key), &blob).is_ok()
             }

@@ -324,8 +324,11 @@ mod tests {
 
         let edited = root.join("knowledge/dimensions/pricing.toml");
         let text = std::fs::read_to_string(&edited).expect("read");
-        std::fs::write(&edited, text.replacen("statement = \"", "statement = \"Edited. ", 1))
-            .expect("write");
+        std::fs::write(
+            &edited,
+            text.replacen("statement = \"", "statement = \"Edited. ", 1),
+        )
+        .expect("write");
         let (third, decoded) = load_cached(root, &path, limits);
         assert_eq!(decoded, count - 1, "only the edited file is parsed");
         assert!(
@@ -341,7 +344,11 @@ mod tests {
             max_nesting: limits.max_nesting - 1,
             ..limits
         };
-        assert_eq!(load_cached(root, &path, stricter).1, 0, "other limits, other keys");
+        assert_eq!(
+            load_cached(root, &path, stricter).1,
+            0,
+            "other limits, other keys"
+        );
     }
 
     #[test]
@@ -373,7 +380,10 @@ mod tests {
         );
         let dimension = &knowledge.dimensions[0];
         let bytes = postcard::to_stdvec(dimension).expect("encodes");
-        assert!(postcard::from_bytes::<Dimension>(&bytes).is_err(), "no file");
+        assert!(
+            postcard::from_bytes::<Dimension>(&bytes).is_err(),
+            "no file"
+        );
         let short = Arc::new(SourceFile::new(dimension.origin.path().into(), "x"));
         let decoded = with_origin_file(&short, || postcard::from_bytes::<Dimension>(&bytes));
         assert!(decoded.is_err(), "places past the end of the file");

@@ -3,6 +3,7 @@
 //! brotli copy beside it, and the manifest last.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -71,10 +72,7 @@ pub fn write_index(
     let segments: Vec<GroupSegment> = groups
         .par_iter()
         .map(|group| {
-            if let Some(segment) = blobs
-                .load(&group.key)
-                .and_then(|b| GroupSegment::decode(&b))
-            {
+            if let Some(segment) = blobs.load(&group.key).and_then(GroupSegment::decode) {
                 return Ok(segment);
             }
             let segment = index_group(&(group.documents)(), language)?;
@@ -130,21 +128,45 @@ pub fn write_index(
     })
 }
 
-/// The segment of one group: its document count and its files, by suffix (`.idx`, `.term`...).
+/// The segment of one group: its document count and its files, by suffix (`.idx`, `.term`...),
+/// as ranges of one buffer: a kept segment is used where it was read, not copied apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct GroupSegment {
     max_doc: u32,
-    files: Vec<(String, Vec<u8>)>,
+    files: Vec<(String, Range<usize>)>,
+    bytes: Vec<u8>,
 }
 
 impl GroupSegment {
     const MAGIC: &'static [u8] = b"versus-segment-1\n";
 
+    /// A segment of the files given, by suffix.
+    fn new(max_doc: u32, files: Vec<(String, &[u8])>) -> Self {
+        let mut segment = GroupSegment {
+            max_doc,
+            files: Vec::with_capacity(files.len()),
+            bytes: Vec::with_capacity(files.iter().map(|(_, b)| b.len()).sum()),
+        };
+        for (suffix, bytes) in files {
+            let start = segment.bytes.len();
+            segment.bytes.extend_from_slice(bytes);
+            segment.files.push((suffix, start..segment.bytes.len()));
+        }
+        segment
+    }
+
+    /// Each file's suffix and bytes.
+    fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files
+            .iter()
+            .map(|(suffix, range)| (suffix.as_str(), &self.bytes[range.clone()]))
+    }
+
     fn encode(&self) -> Vec<u8> {
         let mut out = Self::MAGIC.to_vec();
         out.extend_from_slice(&self.max_doc.to_le_bytes());
         out.extend_from_slice(&(self.files.len() as u32).to_le_bytes());
-        for (suffix, bytes) in &self.files {
+        for (suffix, bytes) in self.files() {
             out.extend_from_slice(&(suffix.len() as u32).to_le_bytes());
             out.extend_from_slice(suffix.as_bytes());
             out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
@@ -153,24 +175,34 @@ impl GroupSegment {
         out
     }
 
-    /// `None` for anything but what [`GroupSegment::encode`] wrote.
-    fn decode(bytes: &[u8]) -> Option<GroupSegment> {
-        let mut rest = bytes.strip_prefix(Self::MAGIC)?;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
-            rest = tail;
-            Some(head)
+    /// `None` for anything but what [`GroupSegment::encode`] wrote. The files stay where they
+    /// are in `bytes`.
+    fn decode(bytes: Vec<u8>) -> Option<GroupSegment> {
+        let mut at = Self::MAGIC.len();
+        if !bytes.starts_with(Self::MAGIC) {
+            return None;
+        }
+        let mut take = |n: usize| -> Option<Range<usize>> {
+            let end = at.checked_add(n).filter(|&end| end <= bytes.len())?;
+            let range = at..end;
+            at = end;
+            Some(range)
         };
-        let max_doc = u32::from_le_bytes(take(4)?.try_into().ok()?);
-        let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let max_doc = u32::from_le_bytes(bytes[take(4)?].try_into().ok()?);
+        let count = u32::from_le_bytes(bytes[take(4)?].try_into().ok()?);
         let mut files = Vec::new();
         for _ in 0..count {
-            let length = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-            let suffix = String::from_utf8(take(length)?.to_vec()).ok()?;
-            let length = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
-            files.push((suffix, take(length)?.to_vec()));
+            let length = u32::from_le_bytes(bytes[take(4)?].try_into().ok()?) as usize;
+            let suffix = String::from_utf8(bytes[take(length)?].to_vec()).ok()?;
+            let length =
+                usize::try_from(u64::from_le_bytes(bytes[take(8)?].try_into().ok()?)).ok()?;
+            files.push((suffix, take(length)?));
         }
-        rest.is_empty().then_some(GroupSegment { max_doc, files })
+        (at == bytes.len()).then_some(GroupSegment {
+            max_doc,
+            files,
+            bytes,
+        })
     }
 }
 
@@ -201,10 +233,7 @@ fn index_group(docs: &[SearchDocument], language: &str) -> Result<GroupSegment, 
     }
     writer.wait_merging_threads()?;
     let Some(meta) = index.searchable_segment_metas()?.into_iter().next() else {
-        return Ok(GroupSegment {
-            max_doc: 0,
-            files: Vec::new(),
-        });
+        return Ok(GroupSegment::new(0, Vec::new()));
     };
     let id = meta.id().uuid_string();
     let mut files = Vec::new();
@@ -212,13 +241,14 @@ fn index_group(docs: &[SearchDocument], language: &str) -> Result<GroupSegment, 
         if let Ok(file) = directory.open_read(&path) {
             let name = path.to_string_lossy();
             let suffix = name.strip_prefix(id.as_str()).unwrap_or(&name).to_string();
-            files.push((suffix, file.read_bytes()?.as_slice().to_vec()));
+            files.push((suffix, file.read_bytes()?));
         }
     }
-    Ok(GroupSegment {
-        max_doc: meta.max_doc(),
-        files,
-    })
+    let files = files
+        .iter()
+        .map(|(suffix, bytes)| (suffix.clone(), bytes.as_slice()))
+        .collect();
+    Ok(GroupSegment::new(meta.max_doc(), files))
 }
 
 fn segment_files(meta: &tantivy::index::SegmentMeta) -> Vec<PathBuf> {
@@ -248,9 +278,9 @@ fn merge(segments: Vec<GroupSegment>, language: &str) -> Result<Vec<IndexFile>, 
     {
         let id = tantivy::index::SegmentId::from_uuid_string(&format!("{:032x}", n + 1))
             .expect("32 hex digits are a segment id");
-        for (suffix, bytes) in segment.files {
+        for (suffix, bytes) in segment.files() {
             let name = PathBuf::from(format!("{}{suffix}", id.uuid_string()));
-            directory.atomic_write(&name, &bytes)?;
+            directory.atomic_write(&name, bytes)?;
             sources.push(name);
         }
         meta.segments
@@ -548,15 +578,21 @@ mod tests {
 
     #[test]
     fn a_group_segment_reads_back_only_whole() {
-        let segment = GroupSegment {
-            max_doc: 3,
-            files: vec![(".idx".into(), vec![1, 2, 3]), (".term".into(), Vec::new())],
-        };
+        let segment =
+            GroupSegment::new(3, vec![(".idx".into(), &[1, 2, 3]), (".term".into(), &[])]);
         let bytes = segment.encode();
-        assert_eq!(GroupSegment::decode(&bytes), Some(segment));
-        assert_eq!(GroupSegment::decode(&bytes[..bytes.len() - 1]), None);
+        let decoded = GroupSegment::decode(bytes.clone()).expect("reads back");
+        assert_eq!(decoded.max_doc, 3);
         assert_eq!(
-            GroupSegment::decode(&[bytes.as_slice(), b"x"].concat()),
+            decoded.files().collect::<Vec<_>>(),
+            [(".idx", &[1, 2, 3][..]), (".term", &[][..])]
+        );
+        assert_eq!(
+            GroupSegment::decode(bytes[..bytes.len() - 1].to_vec()),
+            None
+        );
+        assert_eq!(
+            GroupSegment::decode([bytes.as_slice(), b"x"].concat()),
             None
         );
     }
