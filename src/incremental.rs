@@ -29,7 +29,7 @@ use crate::knowledge::Knowledge;
 use crate::theme::Theme;
 
 /// Bumped whenever the meaning of a fingerprint or the layout of the manifest changes.
-const MANIFEST_FORMAT: u32 = 3;
+const MANIFEST_FORMAT: u32 = 4;
 
 /// A part of the output that is made from the same inputs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -225,7 +225,6 @@ pub struct Manifest {
     format: u32,
     scopes: BTreeMap<String, ScopeFiles>,
     /// Where the per-dimension parts of each whole-site file lie, by path.
-    #[serde(default)]
     parts: BTreeMap<String, PartOffsets>,
 }
 
@@ -241,15 +240,24 @@ struct ScopeFiles {
 }
 
 impl Manifest {
-    /// Reads a manifest; `None` when it is missing, unreadable or of another format, which
-    /// makes the next build a full one.
+    /// Reads a manifest; `None` when it is missing, damaged or of another format, which makes
+    /// the next build a full one.
     pub fn parse(bytes: &[u8]) -> Option<Manifest> {
-        let manifest: Manifest = serde_json::from_slice(bytes).ok()?;
+        let split = bytes.len().checked_sub(4)?;
+        if crc32fast::hash(&bytes[..split]).to_le_bytes() != bytes[split..] {
+            return None;
+        }
+        let manifest: Manifest = postcard::from_bytes(&bytes[..split]).ok()?;
         (manifest.format == MANIFEST_FORMAT).then_some(manifest)
     }
 
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a manifest always serializes")
+    /// The manifest as postcard, with a CRC-32 that shows a damaged copy: it lists every file
+    /// of the output, and is read and written by every build (in JSON, that took 14 and 7 ms
+    /// at 10,000 facts).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = postcard::to_stdvec(self).expect("a manifest always serializes");
+        bytes.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
+        bytes
     }
 
     /// True when the folder holds `path`: looked up in the one scope the path belongs to,
@@ -780,8 +788,21 @@ mod tests {
             scopes: BTreeMap::new(),
             parts: BTreeMap::new(),
         };
-        assert_eq!(Manifest::parse(&manifest.to_json()), Some(manifest));
-        assert_eq!(Manifest::parse(br#"{"format": 0, "scopes": {}}"#), None);
-        assert_eq!(Manifest::parse(b"not json"), None);
+        let bytes = manifest.to_bytes();
+        assert_eq!(Manifest::parse(&bytes), Some(manifest.clone()));
+        let older = Manifest {
+            format: MANIFEST_FORMAT - 1,
+            ..manifest
+        };
+        assert_eq!(Manifest::parse(&older.to_bytes()), None);
+        assert_eq!(Manifest::parse(br#"{"format": 3, "scopes": {}}"#), None);
+        assert_eq!(
+            Manifest::parse(&bytes[..bytes.len() - 1]),
+            None,
+            "cut short"
+        );
+        let mut damaged = bytes.clone();
+        damaged[1] ^= 1;
+        assert_eq!(Manifest::parse(&damaged), None);
     }
 }

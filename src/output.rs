@@ -347,7 +347,7 @@ impl DiskSink {
         let spare = cache.join(CACHE_TREE);
         // Written before the swap, so that the output and its manifest appear together.
         if let Some(path) = manifest_path(&cache, &self.target) {
-            write_atomically(&path, &manifest.to_json())?;
+            write_atomically(&path, &manifest.to_bytes())?;
         }
         let previous = sibling(&self.output, &format!("previous-{}", std::process::id()));
         if !self.output.exists() {
@@ -539,7 +539,7 @@ const CACHE_TREE: &str = "tree";
 /// always describes the folder it was written for. `None` where folders have no creation
 /// time: builds are then always full.
 fn manifest_path(cache: &Path, folder: &Path) -> Option<PathBuf> {
-    folder_identity(folder).map(|id| cache.join(format!("manifest-{id}.json")))
+    folder_identity(folder).map(|id| cache.join(format!("manifest-{id}.bin")))
 }
 
 #[cfg(unix)]
