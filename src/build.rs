@@ -13,8 +13,9 @@ use crate::config::SiteConfig;
 use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
 use crate::incremental::{Fingerprints, Manifest, Plan, ReadHeld, Reuse, Scope};
+use crate::knowledge::cache::ParseCache;
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
-use crate::output::{Blobs, DiskSink, MemorySink, OutputError, Sink, cache_dir};
+use crate::output::{Blobs, DiskSink, MemorySink, OutputError, Sink, cache_dir, write_atomically};
 use crate::render::embeds::{EmbedPage, export_context, render_embed_pages};
 use crate::render::{Page, RenderContext, RenderError, Templates, render_pages};
 use crate::search::{self, SearchError};
@@ -131,17 +132,19 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             (theme, templates)
         },
         || {
+            let cache_folder = cache_dir(&root.join(&config.output_dir));
+            let path = cache_folder.join(PARSED_FILES);
             let cache = match options.parsed {
                 ParsedFiles::Parse => None,
-                ParsedFiles::Cached | ParsedFiles::Refresh => knowledge::cache::ParseCache::open(
-                    cache_dir(&root.join(&config.output_dir)).join(PARSED_FILES),
-                    options.parsed == ParsedFiles::Cached,
-                ),
+                ParsedFiles::Cached => ParseCache::open(std::fs::read(&path).ok()),
+                ParsedFiles::Refresh => ParseCache::open(None),
             };
             let loaded =
                 knowledge::load::load_with_cache(root, &config, options.limits, cache.as_ref());
-            if let Some(cache) = cache {
-                cache.save();
+            // Failing to keep the parsed files only costs the next build time.
+            if let Some(bytes) = cache.and_then(ParseCache::into_bytes) {
+                let _ = std::fs::create_dir_all(&cache_folder);
+                let _ = write_atomically(&path, &bytes);
             }
             loaded
         },

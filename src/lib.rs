@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod output;
 pub mod render;
 pub mod scaffold;
+pub mod sealed;
 pub mod search;
 pub mod serve;
 pub mod text;

@@ -471,11 +471,8 @@ impl Blobs {
                 .clone(),
             BlobStore::Folder(folder) => {
                 let mut bytes = std::fs::read(folder.join(key)).ok()?;
-                let split = bytes.len().checked_sub(4)?;
-                if crc32fast::hash(&bytes[..split]).to_le_bytes() != bytes[split..] {
-                    return None;
-                }
-                bytes.truncate(split);
+                let length = crate::sealed::unseal(&bytes)?.len();
+                bytes.truncate(length);
                 bytes
             }
         };
@@ -497,7 +494,7 @@ impl Blobs {
             BlobStore::Folder(folder) => {
                 let mut blob = Vec::with_capacity(bytes.len() + 4);
                 blob.extend_from_slice(bytes);
-                blob.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+                let blob = crate::sealed::seal(blob);
                 std::fs::create_dir_all(folder).is_ok()
                     && write_atomically(&folder.join(key), &blob).is_ok()
             }

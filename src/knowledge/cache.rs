@@ -1,4 +1,5 @@
-//! Dimension files as parsed by an earlier load, kept in one file beside the output: a file
+//! Dimension files as parsed by an earlier load, kept in one file (which the caller reads and
+//! writes; `build` keeps it beside the output): a file
 //! whose text is unchanged (read with the same limits by the same binary) is decoded instead
 //! of parsed again. After an edit to one file of hundreds, parsing TOML is most of the load,
 //! and every later stage waits for the load.
@@ -8,13 +9,13 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
 use super::{Dimension, LoadLimits};
 use crate::diag::SourceFile;
+use crate::sealed::{Cursor, seal, unseal};
 use crate::tomlread::with_origin_file;
 
 /// Starts a cache file and names what its bytes mean; changed whenever the model's encoding
@@ -23,7 +24,6 @@ const MAGIC: &[u8] = b"versus-parsed-knowledge-1\n";
 
 /// The parsed dimension files of the last load, and those of this one as it goes.
 pub struct ParseCache {
-    path: PathBuf,
     /// Hashes into every key what else decides how a file parses: this binary.
     binary: [u8; 32],
     /// The cache file as read, and where each file's entry lies in it, by the file's path.
@@ -57,18 +57,15 @@ enum Encoded {
 }
 
 impl ParseCache {
-    /// The cache kept at `path`; with `read` false (a clean build) nothing kept is used, but
-    /// the next load finds this one's files. `None` when this binary cannot be told from
-    /// another (its file cannot be inspected), so that no cache is ever read by a binary that
-    /// could parse differently.
-    pub fn open(path: PathBuf, read: bool) -> Option<Self> {
+    /// The cache in `kept`, the bytes an earlier load's [`ParseCache::into_bytes`] returned
+    /// (none after `--clean`, or when they do not read back whole: every file is then parsed,
+    /// and kept for the next load). `None` when this binary cannot be told from another (its
+    /// file cannot be inspected), so that no cache is ever read by a binary that could parse
+    /// differently.
+    pub fn open(kept: Option<Vec<u8>>) -> Option<Self> {
         let binary = binary_identity()?;
-        let (bytes, held) = read
-            .then(|| read_entries(&path))
-            .flatten()
-            .unwrap_or_default();
+        let (bytes, held) = kept.and_then(read_entries).unwrap_or_default();
         Some(Self {
-            path,
             binary,
             bytes,
             held,
@@ -127,9 +124,8 @@ impl ParseCache {
             .push(kept);
     }
 
-    /// Writes this load's entries for the next, unless they are what was read. A failure only
-    /// costs the next load time.
-    pub fn save(self) {
+    /// This load's entries, to keep for the next; `None` when they are what was read.
+    pub fn into_bytes(self) -> Option<Vec<u8>> {
         let mut kept = self
             .kept
             .into_inner()
@@ -137,7 +133,7 @@ impl ParseCache {
         let unchanged = kept.len() == self.held.len()
             && kept.iter().all(|k| matches!(k.dimension, Encoded::Held(_)));
         if unchanged {
-            return;
+            return None;
         }
         kept.sort_by(|a, b| a.path.cmp(&b.path));
         let mut out = Vec::with_capacity(self.bytes.len().max(1 << 16));
@@ -154,65 +150,23 @@ impl ParseCache {
             out.extend_from_slice(&(dimension.len() as u64).to_le_bytes());
             out.extend_from_slice(dimension);
         }
-        out.extend_from_slice(&crc32fast::hash(&out).to_le_bytes());
-        if let Some(parent) = self.path.parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        let _ = crate::output::write_atomically(&self.path, &out);
+        Some(seal(out))
     }
 }
 
-/// A cache file that reads back whole, and its entries by path.
-fn read_entries(path: &Path) -> Option<(Vec<u8>, HashMap<String, Held>)> {
-    let bytes = std::fs::read(path).ok()?;
-    let split = bytes.len().checked_sub(4)?;
-    let checksum = u32::from_le_bytes(bytes[split..].try_into().ok()?);
-    if crc32fast::hash(&bytes[..split]) != checksum || !bytes.starts_with(MAGIC) {
-        return None;
-    }
-    let mut cursor = Cursor {
-        bytes: &bytes[..split],
-        at: MAGIC.len(),
-    };
-    let count = cursor.length()?;
+/// A cache file that reads back whole, and its entries by path (ranges of `bytes`).
+fn read_entries(bytes: Vec<u8>) -> Option<(Vec<u8>, HashMap<String, Held>)> {
+    let mut cursor = Cursor::after(unseal(&bytes)?, MAGIC)?;
+    let count = usize::try_from(cursor.u64()?).ok()?;
     let mut held = HashMap::with_capacity(count.min(1 << 20));
     for _ in 0..count {
-        let path = cursor.take_length()?;
+        let path = cursor.take_u64_length()?;
         let path = std::str::from_utf8(&bytes[path]).ok()?.to_string();
         let key = Key(bytes[cursor.take(32)?].try_into().ok()?);
-        let dimension = cursor.take_length()?;
+        let dimension = cursor.take_u64_length()?;
         held.insert(path, Held { key, dimension });
     }
-    (cursor.at == split).then_some((bytes, held))
-}
-
-/// Reads a cache file's fields in order, never past its end.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Cursor<'_> {
-    fn take(&mut self, n: usize) -> Option<Range<usize>> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len())?;
-        let range = self.at..end;
-        self.at = end;
-        Some(range)
-    }
-
-    fn length(&mut self) -> Option<usize> {
-        let range = self.take(8)?;
-        usize::try_from(u64::from_le_bytes(self.bytes[range].try_into().ok()?)).ok()
-    }
-
-    /// A length, then that many bytes.
-    fn take_length(&mut self) -> Option<Range<usize>> {
-        let n = self.length()?;
-        self.take(n)
-    }
+    cursor.is_done().then_some((bytes, held))
 }
 
 /// This binary's size and modification time, which change with every build of it: a build of
@@ -233,6 +187,8 @@ fn binary_identity() -> Option<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use crate::config::SiteConfig;
     use crate::knowledge::Knowledge;
@@ -257,12 +213,12 @@ mod tests {
         dir
     }
 
-    /// Loads `root` through the cache at `path`; returns the model and how many files were
-    /// decoded from the cache rather than parsed.
+    /// Loads `root` through the cache kept at `path`, as `build` does; returns the model and
+    /// how many files were decoded from the cache rather than parsed.
     fn load_cached(root: &Path, path: &Path, limits: LoadLimits) -> (Knowledge, usize) {
         let (config, _) = SiteConfig::load_lenient(root);
         let config = config.expect("site.toml loads");
-        let cache = ParseCache::open(path.to_path_buf(), true).expect("a cache");
+        let cache = ParseCache::open(std::fs::read(path).ok()).expect("a cache");
         let (knowledge, diags) = load_with_cache(root, &config, limits, Some(&cache));
         assert!(!diags.has_errors(), "{diags:?}");
         let decoded = cache
@@ -272,7 +228,9 @@ mod tests {
             .iter()
             .filter(|kept| matches!(kept.dimension, Encoded::Held(_)))
             .count();
-        cache.save();
+        if let Some(bytes) = cache.into_bytes() {
+            std::fs::write(path, bytes).expect("keep the cache");
+        }
         (knowledge.expect("a model"), decoded)
     }
 
@@ -309,11 +267,21 @@ mod tests {
     fn unchanged_files_are_decoded_into_the_model_a_parse_makes_and_edited_ones_parsed() {
         let site = shipped_copy();
         let root = site.path();
-        let path = root.join("cache/parsed.bin");
+        let path = root.join("parsed.bin");
         let limits = LoadLimits::default();
         let (first, decoded) = load_cached(root, &path, limits);
         let count = first.dimensions.len();
         assert!(count > 3 && decoded == 0, "{decoded} decoded from no cache");
+        let kept = std::fs::read(&path).expect("kept");
+        std::fs::remove_file(&path).expect("remove");
+        let cache = ParseCache::open(Some(kept.clone())).expect("a cache");
+        let (config, _) = SiteConfig::load_lenient(root);
+        load_with_cache(root, &config.expect("config"), limits, Some(&cache));
+        assert!(
+            cache.into_bytes().is_none(),
+            "nothing to write when nothing changed"
+        );
+        std::fs::write(&path, kept).expect("write");
         let (second, decoded) = load_cached(root, &path, limits);
         assert_eq!(decoded, count, "every file comes from the cache");
         assert_eq!(described(&second), described(&parsed(root)));
@@ -355,7 +323,7 @@ mod tests {
     fn a_damaged_cache_is_not_read() {
         let site = shipped_copy();
         let root = site.path();
-        let path = root.join("cache/parsed.bin");
+        let path = root.join("parsed.bin");
         let limits = LoadLimits::default();
         load_cached(root, &path, limits);
         let whole = std::fs::read(&path).expect("read");
@@ -375,7 +343,7 @@ mod tests {
         let site = shipped_copy();
         let (knowledge, _) = load_cached(
             site.path(),
-            &site.path().join("cache/parsed.bin"),
+            &site.path().join("parsed.bin"),
             LoadLimits::default(),
         );
         let dimension = &knowledge.dimensions[0];

@@ -21,6 +21,7 @@ use super::manifest::{Chunk, INDEX_DIR, MANIFEST_FILE, MANIFEST_FORMAT, Manifest
 use super::schema::{Fields, build_schema, register_tokenizers};
 use crate::output::Blobs;
 use crate::output::Sink;
+use crate::sealed::Cursor;
 
 /// Below this total size the browser fetches the whole index at once.
 pub const EAGER_BYTES: u64 = 256 * 1024;
@@ -178,27 +179,16 @@ impl GroupSegment {
     /// `None` for anything but what [`GroupSegment::encode`] wrote. The files stay where they
     /// are in `bytes`.
     fn decode(bytes: Vec<u8>) -> Option<GroupSegment> {
-        let mut at = Self::MAGIC.len();
-        if !bytes.starts_with(Self::MAGIC) {
-            return None;
-        }
-        let mut take = |n: usize| -> Option<Range<usize>> {
-            let end = at.checked_add(n).filter(|&end| end <= bytes.len())?;
-            let range = at..end;
-            at = end;
-            Some(range)
-        };
-        let max_doc = u32::from_le_bytes(bytes[take(4)?].try_into().ok()?);
-        let count = u32::from_le_bytes(bytes[take(4)?].try_into().ok()?);
+        let mut cursor = Cursor::after(&bytes, Self::MAGIC)?;
+        let max_doc = cursor.u32()?;
+        let count = cursor.u32()?;
         let mut files = Vec::new();
         for _ in 0..count {
-            let length = u32::from_le_bytes(bytes[take(4)?].try_into().ok()?) as usize;
-            let suffix = String::from_utf8(bytes[take(length)?].to_vec()).ok()?;
-            let length =
-                usize::try_from(u64::from_le_bytes(bytes[take(8)?].try_into().ok()?)).ok()?;
-            files.push((suffix, take(length)?));
+            let length = cursor.u32()? as usize;
+            let suffix = String::from_utf8(bytes[cursor.take(length)?].to_vec()).ok()?;
+            files.push((suffix, cursor.take_u64_length()?));
         }
-        (at == bytes.len()).then_some(GroupSegment {
+        cursor.is_done().then_some(GroupSegment {
             max_doc,
             files,
             bytes,
