@@ -68,12 +68,32 @@ pub struct Loaded {
     /// Every Markdown text rendered, on first use: builds of several parts of the same loaded
     /// site (the dev server's pages, then its search index) render them once.
     text: std::sync::OnceLock<RenderedText>,
+    /// The parse cache to keep for the next load, and where: written by [`build`] once its
+    /// pages are done, while the search index merges on the other core, rather than holding
+    /// up everything after loading.
+    parsed_to_keep: std::sync::Mutex<Option<(PathBuf, Vec<u8>)>>,
 }
 
 impl Loaded {
     /// The knowledge base's Markdown, rendered.
     pub fn text(&self) -> &RenderedText {
         self.text.get_or_init(|| RenderedText::new(&self.knowledge))
+    }
+
+    /// Writes the parse cache that loading made, if it changed, once. Failing to keep it only
+    /// costs the next build time.
+    fn keep_parsed_files(&self) {
+        let pending = self
+            .parsed_to_keep
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some((path, bytes)) = pending {
+            if let Some(folder) = path.parent() {
+                let _ = std::fs::create_dir_all(folder);
+            }
+            let _ = write_atomically(&path, &bytes);
+        }
     }
 }
 
@@ -125,7 +145,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
         config.base_url = base_url.clone();
     }
     // The theme's templates compile while the knowledge base is read: neither needs the other.
-    let ((theme, templates), (knowledge, load_diags)) = rayon::join(
+    let ((theme, templates), ((knowledge, load_diags), parsed_to_keep)) = rayon::join(
         || {
             let theme = Theme::load(root, &config.theme);
             let templates = theme.as_ref().ok().map(Templates::new);
@@ -141,12 +161,10 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             };
             let loaded =
                 knowledge::load::load_with_cache(root, &config, options.limits, cache.as_ref());
-            // Failing to keep the parsed files only costs the next build time.
-            if let Some(bytes) = cache.and_then(ParseCache::into_bytes) {
-                let _ = std::fs::create_dir_all(&cache_folder);
-                let _ = write_atomically(&path, &bytes);
-            }
-            loaded
+            let to_keep = cache
+                .and_then(ParseCache::into_bytes)
+                .map(|bytes| (path, bytes));
+            (loaded, to_keep)
         },
     );
     diags.extend(load_diags);
@@ -203,6 +221,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, Diagnostics> {
             warnings: diags,
             timings,
             text: std::sync::OnceLock::new(),
+            parsed_to_keep: std::sync::Mutex::new(parsed_to_keep),
         }),
         _ => Err(diags),
     }
@@ -411,7 +430,9 @@ pub fn build(
                 sink.write(&format!("static/{path}"), bytes)?;
                 tick();
             }
-            Ok((started.elapsed(), page_total))
+            let elapsed = started.elapsed();
+            loaded.keep_parsed_files();
+            Ok((elapsed, page_total))
         },
         || -> Result<Duration, BuildError> {
             let started = Instant::now();

@@ -192,6 +192,7 @@ pub struct SourceFile {
     /// Where each line starts, found when a location is first asked for: most files never
     /// need one.
     line_starts: std::sync::OnceLock<Vec<usize>>,
+    digest: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl SourceFile {
@@ -200,7 +201,23 @@ impl SourceFile {
             path,
             text: text.into(),
             line_starts: std::sync::OnceLock::new(),
+            digest: std::sync::OnceLock::new(),
         }
+    }
+
+    /// SHA-256 of the path and the text, each preceded by its length; computed once, since
+    /// the parse cache's key and the build's fingerprints both start from it.
+    pub fn digest(&self) -> [u8; 32] {
+        *self.digest.get_or_init(|| {
+            use sha2::{Digest, Sha256};
+            let path = self.path.as_os_str().as_encoded_bytes();
+            let mut hasher = Sha256::new();
+            hasher.update((path.len() as u64).to_le_bytes());
+            hasher.update(path);
+            hasher.update((self.text.len() as u64).to_le_bytes());
+            hasher.update(self.text.as_bytes());
+            hasher.finalize().into()
+        })
     }
 
     fn line_starts(&self) -> &[usize] {
@@ -300,6 +317,17 @@ pub fn did_you_mean(word: &str, candidates: &[&str], what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_files_digest_covers_its_path_and_its_text() {
+        let digest = |path: &str, text: &str| SourceFile::new(path.into(), text).digest();
+        let base = digest("knowledge/a.toml", "x = 1\n");
+        assert_eq!(base, digest("knowledge/a.toml", "x = 1\n"));
+        assert_ne!(base, digest("knowledge/b.toml", "x = 1\n"));
+        assert_ne!(base, digest("knowledge/a.toml", "x = 2\n"));
+        // Lengths come first: a path and a text cannot trade bytes and keep the digest.
+        assert_ne!(digest("ab", "c"), digest("a", "bc"));
+    }
 
     #[test]
     fn locates_columns_in_characters_not_bytes() {

@@ -17,6 +17,7 @@
 //! copies the parts of unchanged dimensions from the old file ([`Reuse`], [`FileParts`])
 //! instead of rendering them again.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -26,10 +27,13 @@ use sha2::{Digest, Sha256};
 
 use crate::config::SiteConfig;
 use crate::knowledge::Knowledge;
-use crate::theme::Theme;
+use crate::theme::{FileOrigin, Theme};
 
 /// Bumped whenever the meaning of a fingerprint or the layout of the manifest changes.
 const MANIFEST_FORMAT: u32 = 4;
+
+/// What stands for a built-in theme file's bytes in a fingerprint (see [`Fingerprints::of`]).
+const BUILT_IN: &[u8] = b"(built-in)";
 
 /// A part of the output that is made from the same inputs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,26 +110,42 @@ pub struct Fingerprints {
 impl Fingerprints {
     /// Hashes the inputs of every scope: the resolved site settings, the theme, the subjects,
     /// the list of dimensions (every page shows the navigation and the fact count), and the
-    /// text of each dimension file.
+    /// text of each dimension file. The built-in theme's files are part of the binary, which
+    /// stands for them: a rebuilt versus, whose pages may differ, makes every file again.
     pub fn of(config: &SiteConfig, knowledge: &Knowledge, theme: &Theme, has_tree: bool) -> Self {
+        let binary = crate::knowledge::cache::binary_identity();
         let mut site_wide = Sha256::new();
         site_wide.update(env!("CARGO_PKG_VERSION").as_bytes());
+        if let Some(binary) = binary {
+            site_wide.update(binary);
+        }
         site_wide.update(format!("{config:?}\0{has_tree}\0").as_bytes());
+        // Without the binary's identity, the built-in files are hashed like the site's own.
+        let built_in = |is_built_in: bool| is_built_in && binary.is_some();
         for (name, template) in &theme.templates {
             hash_field(&mut site_wide, name.as_bytes());
-            hash_field(&mut site_wide, template.text.as_bytes());
+            if built_in(template.origin == FileOrigin::BuiltIn) {
+                hash_field(&mut site_wide, BUILT_IN);
+            } else {
+                hash_field(&mut site_wide, template.text.as_bytes());
+            }
         }
         for (name, bytes) in &theme.static_files {
             hash_field(&mut site_wide, name.as_bytes());
-            hash_field(&mut site_wide, bytes);
+            if built_in(matches!(bytes, Cow::Borrowed(_))) {
+                hash_field(&mut site_wide, BUILT_IN);
+            } else {
+                hash_field(&mut site_wide, bytes);
+            }
         }
-        let mut subject_files = BTreeSet::new();
-        for subject in &knowledge.subjects {
-            subject_files.insert((&subject.origin.file.path, &subject.origin.file.text));
-        }
-        for (path, text) in subject_files {
-            hash_field(&mut site_wide, path.as_os_str().as_encoded_bytes());
-            hash_field(&mut site_wide, text.as_bytes());
+        // Every subject points into subjects.toml: its file is hashed once.
+        let subject_files: BTreeMap<_, _> = knowledge
+            .subjects
+            .iter()
+            .map(|subject| (&subject.origin.file.path, &subject.origin.file))
+            .collect();
+        for file in subject_files.values() {
+            site_wide.update(file.digest());
         }
         for dimension in &knowledge.dimensions {
             let listing = format!(
@@ -143,23 +163,17 @@ impl Fingerprints {
         let texts: Vec<[u8; 32]> = knowledge
             .dimensions
             .iter()
-            .map(|dimension| {
-                let mut hasher = Sha256::new();
-                let file = &dimension.origin.file;
-                hash_field(&mut hasher, file.path.as_os_str().as_encoded_bytes());
-                hash_field(&mut hasher, file.text.as_bytes());
-                hasher.finalize().into()
-            })
+            .map(|dimension| dimension.origin.file.digest())
             .collect();
 
         let mut scopes = BTreeMap::new();
         let mut site = Sha256::new();
         site.update(site_wide);
         texts.iter().for_each(|text| site.update(text));
-        let site = hex(&site.finalize());
+        let site = hex::encode(site.finalize());
         scopes.insert(Scope::Search.key(), site.clone());
         scopes.insert(Scope::Site.key(), site);
-        scopes.insert(Scope::Static.key(), hex(&site_wide));
+        scopes.insert(Scope::Static.key(), hex::encode(site_wide));
         for (d, neighbours) in neighbours(knowledge).into_iter().enumerate() {
             let mut hasher = Sha256::new();
             hasher.update(site_wide);
@@ -168,7 +182,10 @@ impl Fingerprints {
                 hasher.update(texts[e]);
             }
             let id = &knowledge.dimensions[d].id;
-            scopes.insert(Scope::Dimension(id.clone()).key(), hex(&hasher.finalize()));
+            scopes.insert(
+                Scope::Dimension(id.clone()).key(),
+                hex::encode(hasher.finalize()),
+            );
         }
         Self { scopes }
     }
@@ -212,10 +229,6 @@ fn neighbours(knowledge: &Knowledge) -> Vec<BTreeSet<usize>> {
 fn hash_field(hasher: &mut Sha256, bytes: &[u8]) {
     hasher.update((bytes.len() as u64).to_le_bytes());
     hasher.update(bytes);
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a folder of output holds: for each scope, the fingerprint its files were made from
@@ -658,6 +671,39 @@ mod tests {
 
     fn dim(id: &str) -> Scope {
         Scope::Dimension(id.to_string())
+    }
+
+    /// The static scope's fingerprint of the shipped site with `theme`.
+    fn static_fingerprint(theme: &Theme) -> String {
+        let loaded = crate::build::shipped();
+        let fingerprints = Fingerprints::of(&loaded.config, &loaded.knowledge, theme, true);
+        fingerprints.scopes["static"].clone()
+    }
+
+    #[test]
+    fn built_in_theme_files_are_fingerprinted_by_the_binary_and_the_sites_by_their_bytes() {
+        let theme = Theme::built_in();
+        let before = static_fingerprint(&theme);
+        // Other bytes under a built-in file's name: the binary, not the bytes, stands for it.
+        let mut swapped = theme.clone();
+        swapped
+            .static_files
+            .insert("style.css".into(), Cow::Borrowed(b"body {}"));
+        assert_eq!(static_fingerprint(&swapped), before);
+        // The same bytes given by the site: now they count, and so does any change to them.
+        let mut overridden = theme.clone();
+        let bytes = theme.static_files["style.css"].to_vec();
+        overridden
+            .static_files
+            .insert("style.css".into(), Cow::Owned(bytes.clone()));
+        let as_site_file = static_fingerprint(&overridden);
+        assert_ne!(as_site_file, before);
+        let mut edited = bytes;
+        edited.extend_from_slice(b"\n/* edited */");
+        overridden
+            .static_files
+            .insert("style.css".into(), Cow::Owned(edited));
+        assert_ne!(static_fingerprint(&overridden), as_site_file);
     }
 
     fn fingerprints(pairs: &[(&str, &str)]) -> Fingerprints {

@@ -5,6 +5,7 @@
 //! Layers, lowest first: the built-in default theme; `<site>/themes/<theme>/templates` and
 //! `/static`; `<site>/templates`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -45,7 +46,9 @@ pub struct TemplateSource {
 #[derive(Debug, Clone, Default)]
 pub struct Theme {
     pub templates: BTreeMap<String, TemplateSource>,
-    pub static_files: BTreeMap<String, Vec<u8>>,
+    /// Borrowed for the built-in theme's files, which the binary holds (the search modules
+    /// alone are 5 MB): owned only for the site's own.
+    pub static_files: BTreeMap<String, Cow<'static, [u8]>>,
     /// The site folders that may override the theme, watched by the dev server.
     pub override_dirs: Vec<PathBuf>,
     /// Problems that did not stop the theme from loading (skipped files).
@@ -126,7 +129,7 @@ fn add_embedded(dir: &Dir<'static>, theme: &mut Theme) {
         } else if let Some(name) = path.strip_prefix("static/") {
             theme
                 .static_files
-                .insert(name.to_string(), file.contents().to_vec());
+                .insert(name.to_string(), Cow::Borrowed(file.contents()));
         }
     }
 }
@@ -172,7 +175,7 @@ fn add_folder(root: &Path, layer: &Path, kind: Kind, theme: &mut Theme, diags: &
                     format!("cannot read file: {err}"),
                 )),
                 (Kind::Static, Ok(bytes)) => {
-                    theme.static_files.insert(name, bytes);
+                    theme.static_files.insert(name, Cow::Owned(bytes));
                 }
                 (Kind::Template, Ok(bytes)) => add_template(name, bytes, shown, theme, diags),
             }

@@ -85,10 +85,7 @@ impl ParseCache {
         ] {
             hasher.update(limit.to_le_bytes());
         }
-        let path = file.path.to_string_lossy();
-        hasher.update((path.len() as u64).to_le_bytes());
-        hasher.update(path.as_bytes());
-        hasher.update(file.text.as_bytes());
+        hasher.update(file.digest());
         Key(hasher.finalize().into())
     }
 
@@ -169,9 +166,10 @@ fn read_entries(bytes: Vec<u8>) -> Option<(Vec<u8>, HashMap<String, Held>)> {
     cursor.is_done().then_some((bytes, held))
 }
 
-/// This binary's size and modification time, which change with every build of it: a build of
-/// versus whose model encodes differently must not read another's cache.
-fn binary_identity() -> Option<[u8; 32]> {
+/// This binary's version, size and modification time, which change with every build of it: a
+/// build of versus whose model encodes (or whose pages render) differently must not take
+/// another's cached work for its own.
+pub fn binary_identity() -> Option<[u8; 32]> {
     let meta = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
     let modified = meta
         .modified()

@@ -73,7 +73,7 @@ pub struct Fact {
 impl Fact {
     /// `dimension/fact`: the id that is unique across the knowledge base.
     pub fn global_id(&self) -> String {
-        format!("{}/{}", self.dimension, self.id)
+        [self.dimension.as_str(), "/", self.id.as_str()].concat()
     }
 
     /// True when the fact is about the subject (alone or shared).
@@ -193,7 +193,7 @@ pub struct Question {
 impl Question {
     /// `dimension/question`.
     pub fn global_id(&self) -> String {
-        format!("{}/{}", self.dimension, self.id)
+        [self.dimension.as_str(), "/", self.id.as_str()].concat()
     }
 }
 
@@ -243,7 +243,7 @@ impl Knowledge {
             subject_index.entry(subject.id.clone()).or_insert(i);
         }
         let mut dimension_index = HashMap::with_capacity(dimensions.len());
-        let mut fact_index = HashMap::new();
+        let mut fact_index = HashMap::with_capacity(dimensions.iter().map(|d| d.facts.len()).sum());
         let mut alias_index = HashMap::new();
         for (d, dimension) in dimensions.iter().enumerate() {
             dimension_index.entry(dimension.id.clone()).or_insert(d);

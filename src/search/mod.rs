@@ -82,7 +82,7 @@ pub fn write_index(
                 ));
             }
             writer::IndexGroup {
-                key: writer::hex(&key.finalize()),
+                key: hex::encode(key.finalize()),
                 documents: Box::new(move || documents::group_documents(knowledge, text, &group)),
             }
         })

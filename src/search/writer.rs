@@ -338,7 +338,7 @@ fn deterministic_segment_ids(files: Vec<(String, Vec<u8>)>, ids: &[String]) -> V
             hasher.update(file.name.trim_start_matches(id.as_str()).as_bytes());
             hasher.update(file.digest);
         }
-        let fresh = hex(&hasher.finalize()[..16]);
+        let fresh = hex::encode(&hasher.finalize()[..16]);
         let hyphenated = |s: &str| {
             format!(
                 "{}-{}-{}-{}-{}",
@@ -396,15 +396,10 @@ fn tantivy_document(fields: &Fields, doc: &SearchDocument) -> TantivyDocument {
     out
 }
 
-/// Bytes as lowercase hexadecimal, for names made from hashes.
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The name of a chunk: the start of its SHA-256, so equal chunks share one file and a
 /// changed chunk never reuses a cached name.
 pub fn chunk_path(data: &[u8]) -> String {
-    format!("{}.bin", &hex(&Sha256::digest(data))[..16])
+    format!("{}.bin", hex::encode(&Sha256::digest(data)[..8]))
 }
 
 /// With `whole`, each file is one chunk (see [`layout`]).
@@ -415,7 +410,7 @@ fn manifest(language: &str, documents: u64, files: &[IndexFile], whole: bool) ->
         .map(|file| ManifestFile {
             name: file.name.clone(),
             size: file.bytes.len() as u64,
-            hash: hex(&file.digest),
+            hash: hex::encode(file.digest),
             chunks: layout(&file.name, &file.bytes, whole)
                 .into_par_iter()
                 .map(|range| Chunk {

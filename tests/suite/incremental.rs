@@ -100,6 +100,26 @@ fn edit(site: &Path, file: &str, from: &str, to: &str) {
 }
 
 #[test]
+fn the_parse_cache_is_kept_by_a_build_once_its_pages_are_made_and_only_when_it_changed() {
+    let site = shipped_site();
+    let cache = versus::output::cache_dir(&site.path().join("public")).join("parsed-knowledge.bin");
+    let options = LoadOptions {
+        parsed: ParsedFiles::Cached,
+        ..LoadOptions::default()
+    };
+    let loaded = build::load(site.path(), &options).expect("the shipped site loads");
+    assert!(!cache.exists(), "loading alone keeps nothing");
+    build::build(&loaded, Target::Disk { clean: false }, &|_, _| {}).expect("build succeeds");
+    drop(loaded);
+    let kept = std::fs::metadata(&cache).expect("the build kept the parsed files");
+    // Every file comes from the cache the second time: nothing new to keep, nothing written.
+    build_reporting(site.path(), false);
+    let again = std::fs::metadata(&cache).expect("still kept");
+    assert_eq!(again.modified().ok(), kept.modified().ok());
+    assert_eq!(again.len(), kept.len());
+}
+
+#[test]
 fn incremental_builds_match_clean_builds_byte_for_byte_after_every_kind_of_edit() {
     let dir = shipped_site();
     let site = dir.path();
