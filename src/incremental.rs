@@ -249,7 +249,9 @@ pub type PartOffsets = Vec<Vec<(u64, u64)>>;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ScopeFiles {
     fingerprint: String,
-    files: BTreeSet<String>,
+    /// Sorted, without repeats: encoded as a set would be, but decoded without building one
+    /// (45,000 paths at 10,000 facts, read by every build).
+    files: Vec<String>,
 }
 
 impl Manifest {
@@ -257,7 +259,11 @@ impl Manifest {
     /// the next build a full one.
     pub fn parse(bytes: &[u8]) -> Option<Manifest> {
         let manifest: Manifest = postcard::from_bytes(crate::sealed::unseal(bytes)?).ok()?;
-        (manifest.format == MANIFEST_FORMAT).then_some(manifest)
+        let sorted = manifest
+            .scopes
+            .values()
+            .all(|scope| scope.files.is_sorted_by(|a, b| a < b));
+        (manifest.format == MANIFEST_FORMAT && sorted).then_some(manifest)
     }
 
     /// The manifest as postcard, with a CRC-32 that shows a damaged copy: it lists every file
@@ -272,7 +278,12 @@ impl Manifest {
     pub fn holds(&self, path: &str) -> bool {
         self.scopes
             .get(&Scope::of_path(path).key())
-            .is_some_and(|scope| scope.files.contains(path))
+            .is_some_and(|scope| {
+                scope
+                    .files
+                    .binary_search_by(|held| held.as_str().cmp(path))
+                    .is_ok()
+            })
     }
 
     /// Every file the folder holds.
@@ -428,10 +439,12 @@ impl Plan {
                 if let Some(held) = held {
                     stale.extend(held.files.into_iter().filter(|f| !written.contains(f)));
                 }
-                written
+                written.into_iter().collect()
             } else {
                 let mut files = held.map(|h| h.files).unwrap_or_default();
                 files.extend(written);
+                files.sort();
+                files.dedup();
                 files
             };
             manifest
@@ -449,7 +462,7 @@ impl Plan {
                 key,
                 ScopeFiles {
                     fingerprint: String::new(),
-                    files,
+                    files: files.into_iter().collect(),
                 },
             );
         }
@@ -671,6 +684,27 @@ mod tests {
 
     fn dim(id: &str) -> Scope {
         Scope::Dimension(id.to_string())
+    }
+
+    #[test]
+    fn a_manifest_reads_back_as_written_and_one_whose_files_are_out_of_order_is_refused() {
+        let built = Plan::new(fingerprints(&[("site", "1"), ("dimension:a", "1")]), None).finish(
+            ["index.html", "facts/a/y/index.html", "facts/a/x/index.html"].map(String::from),
+            BTreeMap::new(),
+        );
+        let read = Manifest::parse(&built.manifest.to_bytes()).expect("reads back");
+        assert_eq!(read, built.manifest);
+        assert!(read.holds("facts/a/x/index.html") && read.holds("facts/a/y/index.html"));
+        assert!(!read.holds("facts/a/z/index.html"));
+        // Looking a path up relies on the order: a manifest not in order is not trusted.
+        let mut unordered = built.manifest.clone();
+        let files = &mut unordered
+            .scopes
+            .get_mut("dimension:a")
+            .expect("scope")
+            .files;
+        files.reverse();
+        assert_eq!(Manifest::parse(&unordered.to_bytes()), None);
     }
 
     /// The static scope's fingerprint of the shipped site with `theme`.
