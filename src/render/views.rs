@@ -2,7 +2,8 @@
 //! Text fields ending in `_html` are sanitized HTML, to be printed with `| safe`; every other
 //! string is escaped by the template.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 
@@ -106,18 +107,35 @@ impl<'a> FactCard<'a> {
     }
 }
 
-/// Fact cards as template values, each made once and shared by the pages near it. A fact
-/// shows on its own page and beside its siblings on theirs; pages are rendered in runs of
-/// neighbours, so each worker thread keeps the cards of the dimension it last showed: most of
-/// the reuse, for the memory of one dimension per thread (every card of a large site at once
-/// would not fit the memory budget). Template values share their maps, so a kept card costs
-/// nothing to show again.
+/// Fact cards as template values, shared by every page that shows them: a fact shows on its
+/// own page, beside its siblings on theirs, and in a row of the overview, of every compare
+/// page, of its subjects' pages and of its dimension's page. Template values share their
+/// maps, so a kept card costs nothing to show again; how many are kept depends on the size of
+/// the site (see [`CardStore`]).
 #[derive(Debug)]
 pub struct Cards<'a> {
     knowledge: &'a Knowledge,
     text: &'a RenderedText,
-    /// One slot per rayon worker thread, each used by its thread alone.
-    recent: Vec<Mutex<Option<RecentCards>>>,
+    store: CardStore,
+    /// Cards made so far, for tests.
+    made: AtomicUsize,
+}
+
+/// Sites up to this many facts keep every card they make: about 2.4 KB a card, so at most
+/// 60 MB, against 13 makings of each card otherwise. Larger sites would pass the memory
+/// budget (1 GiB at 100,000 facts) and keep only the cards near each thread's pages.
+const KEEP_EVERY_CARD_UP_TO: usize = 25_000;
+
+/// Where cards are kept between the pages that show them.
+#[derive(Debug)]
+enum CardStore {
+    /// One slot per dimension, filled when a page first needs one of its cards: a build
+    /// that renders a few dimensions (an edit) makes only theirs.
+    Every(Vec<OnceLock<Vec<tera::Value>>>),
+    /// One slot per rayon worker thread, each used by its thread alone, holding the cards of
+    /// the dimension it last showed. Pages are rendered in runs of neighbours, so this keeps
+    /// the siblings of fact pages; each table row makes its cards anew.
+    Recent(Vec<Mutex<Option<RecentCards>>>),
 }
 
 /// The cards of one dimension made so far, by fact.
@@ -128,33 +146,69 @@ struct RecentCards {
 }
 
 impl<'a> Cards<'a> {
-    /// No card made yet; a slot for each thread of the rayon pool the pages render on.
+    /// No card made yet.
     pub fn new(knowledge: &'a Knowledge, text: &'a RenderedText) -> Self {
-        let recent = (0..rayon::current_num_threads())
-            .map(|_| Mutex::new(None))
-            .collect();
+        let store = if knowledge.fact_count() <= KEEP_EVERY_CARD_UP_TO {
+            CardStore::Every(
+                knowledge
+                    .dimensions
+                    .iter()
+                    .map(|_| OnceLock::new())
+                    .collect(),
+            )
+        } else {
+            CardStore::Recent(
+                (0..rayon::current_num_threads())
+                    .map(|_| Mutex::new(None))
+                    .collect(),
+            )
+        };
         Self {
             knowledge,
             text,
-            recent,
+            store,
+            made: AtomicUsize::new(0),
         }
     }
 
     /// The card of the fact at `at`.
     pub fn get(&self, at: FactIndex) -> tera::Value {
-        let make = || tera::Value::from_serializable(&FactCard::new(self.knowledge, self.text, at));
-        let Some(slot) = rayon::current_thread_index().and_then(|i| self.recent.get(i)) else {
-            return make();
-        };
-        let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let recent = match &mut *slot {
-            Some(recent) if recent.dimension == at.dimension => recent,
-            other => other.insert(RecentCards {
+        let make = |fact: usize| {
+            self.made.fetch_add(1, Ordering::Relaxed);
+            let at = FactIndex {
                 dimension: at.dimension,
-                cards: vec![None; self.knowledge.dimensions[at.dimension].facts.len()],
-            }),
+                fact,
+            };
+            tera::Value::from_serializable(&FactCard::new(self.knowledge, self.text, at))
         };
-        recent.cards[at.fact].get_or_insert_with(make).clone()
+        let facts = self.knowledge.dimensions[at.dimension].facts.len();
+        match &self.store {
+            CardStore::Every(by_dimension) => by_dimension[at.dimension]
+                .get_or_init(|| (0..facts).map(make).collect())[at.fact]
+                .clone(),
+            CardStore::Recent(slots) => {
+                let Some(slot) = rayon::current_thread_index().and_then(|i| slots.get(i)) else {
+                    return make(at.fact);
+                };
+                let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let recent = match &mut *slot {
+                    Some(recent) if recent.dimension == at.dimension => recent,
+                    other => other.insert(RecentCards {
+                        dimension: at.dimension,
+                        cards: vec![None; facts],
+                    }),
+                };
+                recent.cards[at.fact]
+                    .get_or_insert_with(|| make(at.fact))
+                    .clone()
+            }
+        }
+    }
+
+    /// How many cards have been made.
+    #[cfg(test)]
+    pub fn made(&self) -> usize {
+        self.made.load(Ordering::Relaxed)
     }
 }
 
@@ -337,4 +391,78 @@ pub fn sources<'f>(facts: impl IntoIterator<Item = &'f Fact>) -> Vec<&'f str> {
         .map(String::as_str)
         .filter(|s| seen.insert(*s))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::load::load_texts;
+
+    /// A knowledge base of two dimensions with `per_dimension` facts about subject `a` each.
+    fn knowledge(per_dimension: usize) -> Knowledge {
+        let dimension = |title: &str| {
+            let mut text = format!("title = \"{title}\"\n");
+            for n in 0..per_dimension {
+                text.push_str(&format!(
+                    "[[facts]]\nid = \"f{n}\"\nsubject = \"a\"\nstatement = \"Fact {n}.\"\n"
+                ));
+            }
+            text
+        };
+        let (knowledge, diags) = load_texts(
+            "[[subjects]]\nid = \"a\"\nname = \"A\"\n[[subjects]]\nid = \"b\"\nname = \"B\"\n",
+            &[("d.toml", &dimension("D")), ("e.toml", &dimension("E"))],
+        );
+        assert!(!diags.has_errors(), "{:?}", diags.sorted());
+        knowledge.expect("valid knowledge")
+    }
+
+    fn at(dimension: usize, fact: usize) -> FactIndex {
+        FactIndex { dimension, fact }
+    }
+
+    #[test]
+    fn a_small_sites_cards_are_made_once_for_every_page_that_shows_them() {
+        let k = knowledge(3);
+        let text = RenderedText::new(&k);
+        let cards = Cards::new(&k, &text);
+        let first = cards.get(at(1, 2));
+        assert_eq!(cards.made(), 3, "the dimension's cards, together");
+        // Asked again from other threads and between other dimensions, as table rows ask.
+        rayon::scope(|scope| {
+            let cards = &cards;
+            for fact in 0..3 {
+                scope.spawn(move |_| {
+                    cards.get(at(0, fact));
+                    cards.get(at(1, 2));
+                });
+            }
+        });
+        assert_eq!(cards.made(), 6);
+        assert_eq!(cards.get(at(1, 2)), first);
+        assert_eq!(
+            first.get_from_path("href").and_then(tera::Value::as_str),
+            Some("facts/e/f2/")
+        );
+    }
+
+    #[test]
+    fn a_large_sites_cards_are_kept_only_near_each_threads_pages() {
+        let k = knowledge(KEEP_EVERY_CARD_UP_TO / 2 + 1);
+        let text = RenderedText::new(&k);
+        let cards = Cards::new(&k, &text);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool");
+        pool.install(|| {
+            cards.get(at(0, 0));
+            cards.get(at(0, 1));
+            cards.get(at(0, 0));
+            assert_eq!(cards.made(), 2, "a thread keeps its dimension's cards");
+            cards.get(at(1, 0));
+            cards.get(at(0, 0));
+            assert_eq!(cards.made(), 4, "and only that dimension's");
+        });
+    }
 }
