@@ -115,15 +115,41 @@ pub fn push_url(out: &mut String, url: &str) {
     out.push_str(&url[run..]);
 }
 
-/// Whitespace, control characters and the ASCII characters that could end a link or start
-/// markup. Every ASCII character up to the space is a control character or whitespace, and so
-/// is DEL; only other characters need Unicode's tables.
-fn needs_percent_encoding(c: char) -> bool {
-    if c.is_ascii() {
-        c <= ' ' || c == '\x7F' || b"\"'<>()[]{}|\\^`".contains(&(c as u8))
-    } else {
-        c.is_whitespace() || c.is_control()
+/// [`needs_percent_encoding`] for each ASCII character, worked out once.
+const ASCII_TO_PERCENT_ENCODE: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        table[byte as usize] = ascii_needs_percent_encoding(byte as u8);
+        byte += 1;
     }
+    table
+};
+
+/// Whitespace, control characters and the ASCII characters that could end a link or start
+/// markup. ASCII is told apart by one look-up; only other characters need Unicode's tables.
+fn needs_percent_encoding(c: char) -> bool {
+    match u8::try_from(c) {
+        Ok(byte) if byte.is_ascii() => ASCII_TO_PERCENT_ENCODE[usize::from(byte)],
+        _ => c.is_whitespace() || c.is_control(),
+    }
+}
+
+/// [`needs_percent_encoding`] for ASCII: every character up to the space is a control
+/// character or whitespace, and so is DEL.
+const fn ascii_needs_percent_encoding(byte: u8) -> bool {
+    if byte <= b' ' || byte == 0x7F {
+        return true;
+    }
+    let markup = b"\"'<>()[]{}|\\^`";
+    let mut i = 0;
+    while i < markup.len() {
+        if markup[i] == byte {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break, and,
