@@ -98,8 +98,9 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// Runs the command line and returns the process exit code.
-pub fn main() -> ExitCode {
+/// Runs the command line and returns the process exit code; `before_run` sees the command
+/// once it is parsed, before it runs (the binary tunes its allocator by it).
+pub fn main(before_run: impl FnOnce(&Command)) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -107,6 +108,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
+    before_run(&cli.command);
     init_logging();
     let reporter = Reporter::new(cli.quiet);
     match run(&cli, &reporter) {

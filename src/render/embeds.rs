@@ -97,8 +97,8 @@ pub fn render_embed_pages(
             EmbedPage::Dimension(d) => dimension_embed(ctx, templates, d, &path, &mut context)?,
             EmbedPage::Redirect { at, embed, .. } => redirect(ctx, at, embed, &path, &mut context),
         };
-        let html = templates.render(template, &context)?;
-        sink.write(&paths::index_file(&path), html.as_bytes())?;
+        let html = templates.render_file(template, &context)?;
+        sink.write(&paths::index_file(&path), &html)?;
         progress();
         Ok::<(), RenderError>(())
     })?;

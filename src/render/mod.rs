@@ -165,6 +165,18 @@ impl Templates {
         })
     }
 
+    /// Renders one template as the bytes of a file: what [`Templates::render`] returns, without
+    /// checking again that it is UTF-8 (Tera writes only strings), which took 1% of a build.
+    pub fn render_file(&self, name: &str, context: &Context) -> Result<Vec<u8>, RenderError> {
+        let mut bytes = Vec::with_capacity(16 * 1024);
+        self.tera
+            .render_to(name, context, &mut bytes)
+            .map_err(|err| {
+                RenderError::Template(Box::new(template_diagnostic(&self.theme, &err, Some(name))))
+            })?;
+        Ok(bytes)
+    }
+
     /// Renders table rows in parallel with `row.html`.
     pub fn render_rows(
         &self,

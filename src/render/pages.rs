@@ -125,13 +125,17 @@ pub fn render_pages(
         let file = reuse.filter(|_| has_parts).map(|reuse| reuse.file(&path));
         let (html, splices) = render_page(ctx, templates, &site, *page, file.as_ref())?;
         if splices.is_empty() {
-            sink.write(&path, html.as_bytes())?;
-        } else if let Some(file) = &file {
-            sink.write_with(&path, |out| {
-                splices.write(&html, &mut file.counting(out), Some(file))
-            })?;
+            sink.write(&path, &html)?;
         } else {
-            sink.write_with(&path, |out| splices.write(&html, out, None))?;
+            // The pages with parts are a few whole-site pages: checking them is cheap.
+            let html = std::str::from_utf8(&html).expect("Tera writes UTF-8");
+            if let Some(file) = &file {
+                sink.write_with(&path, |out| {
+                    splices.write(html, &mut file.counting(out), Some(file))
+                })?;
+            } else {
+                sink.write_with(&path, |out| splices.write(html, out, None))?;
+            }
         }
         if let (Some(reuse), Some(file)) = (reuse, file) {
             reuse.finish_file(file);
@@ -212,7 +216,7 @@ fn render_page(
     site: &tera::Value,
     page: Page,
     file: Option<&FileParts<'_>>,
-) -> Result<(String, Splices), RenderError> {
+) -> Result<(Vec<u8>, Splices), RenderError> {
     let path = page.url_path(ctx);
     let root = match page {
         Page::NotFound | Page::Sitemap => root_path(&ctx.config.base_url),
@@ -240,7 +244,7 @@ fn render_page(
         context.insert("embed", &section);
     }
     context.insert("page", &meta);
-    Ok((templates.render(page.template(), &context)?, splices))
+    Ok((templates.render_file(page.template(), &context)?, splices))
 }
 
 /// The overview's or a compare page's table: a row per dimension (run 0 of the page's parts),
