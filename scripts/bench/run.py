@@ -284,6 +284,10 @@ def report(facts, results):
         line["hugo_wall_s"] = round(median(results["hugo"], "wall"), 3)
         line["hugo_peak_rss_mib"] = round(max(r["rss"] for r in results["hugo"]), 1)
         line["hugo_over_versus"] = round(line["hugo_wall_s"] / line["versus_wall_s"], 2)
+        # Each round's own ratio (the two tools were timed one after the other): how far the
+        # machine's state moved the ratio between rounds.
+        line["hugo_over_versus_by_round"] = [round(h["wall"] / v["wall"], 2)
+                                             for h, v in zip(results["hugo"], results["versus"])]
     return line
 
 
@@ -354,6 +358,8 @@ def main():
         print(f"{l['facts']:>8} {l['versus_wall_s']:>8.2f}s {l['versus_cpu_s']:>7.2f}s {l['versus_peak_rss_mib']:>8.0f} {l['files']:>8} "
               f"{l['bytes'] / 1e6:>8.1f} {l.get('hugo_wall_s', float('nan')):>8.2f}s {l.get('hugo_over_versus', float('nan')):>12.2f} "
               f"{l['copy_wall_s']:>7.2f}s {l['versus_over_copy']:>12.2f}")
+    print("hugo/versus by round:", json.dumps({l["facts"]: l["hugo_over_versus_by_round"]
+                                                for l in lines if "hugo_over_versus_by_round" in l}))
     print("stages (ms):", json.dumps({l["facts"]: l["stages_ms"] for l in lines}))
     print("one-fact edit / clean rebuild of the same folder (--clean), and / build into a fresh folder:",
           json.dumps({l["facts"]: f"{l['one_fact_edit_s']} s / {l['clean_rebuild_s']} s = {l['edit_over_clean']}; "
