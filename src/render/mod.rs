@@ -168,6 +168,7 @@ impl Templates {
     /// Renders one template as the bytes of a file: what [`Templates::render`] returns, without
     /// checking again that it is UTF-8 (Tera writes only strings), which took 1% of a build.
     pub fn render_file(&self, name: &str, context: &Context) -> Result<Vec<u8>, RenderError> {
+        // About a fact page: most pages are written without growing the buffer.
         let mut bytes = Vec::with_capacity(16 * 1024);
         self.tera
             .render_to(name, context, &mut bytes)
