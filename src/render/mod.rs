@@ -160,9 +160,9 @@ impl Templates {
 
     /// Renders one template with one page's context.
     pub fn render(&self, name: &str, context: &Context) -> Result<String, RenderError> {
-        self.tera.render(name, context).map_err(|err| {
-            RenderError::Template(Box::new(template_diagnostic(&self.theme, &err, Some(name))))
-        })
+        self.tera
+            .render(name, context)
+            .map_err(|err| self.error(&err, name))
     }
 
     /// Renders one template as the bytes of a file: what [`Templates::render`] returns, without
@@ -172,10 +172,13 @@ impl Templates {
         let mut bytes = Vec::with_capacity(16 * 1024);
         self.tera
             .render_to(name, context, &mut bytes)
-            .map_err(|err| {
-                RenderError::Template(Box::new(template_diagnostic(&self.theme, &err, Some(name))))
-            })?;
+            .map_err(|err| self.error(&err, name))?;
         Ok(bytes)
+    }
+
+    /// An error of template `name` as a diagnostic naming its file and line.
+    fn error(&self, err: &tera::Error, name: &str) -> RenderError {
+        RenderError::Template(Box::new(template_diagnostic(&self.theme, err, Some(name))))
     }
 
     /// Renders table rows in parallel with `row.html`.
