@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::embed::csv::write_facts_csv;
-use crate::embed::json::{DimensionDoc, FactDoc, SCHEMA_VERSION, SiteDoc, SubjectDoc};
+use crate::embed::json::{DimensionDoc, FactEntry, FactJsons, SCHEMA_VERSION, SiteDoc, SubjectDoc};
 use crate::embed::snippets::{Target, oembed};
 use crate::embed::{
     ExportContext, Selection, generator, json_document, paths, selected_fact_groups,
@@ -28,12 +28,30 @@ pub struct Endpoint<'a> {
     pub path: &'a str,
 }
 
+/// How deep each file lists facts (see [`FactJsons::entry`]): the value of the top object's
+/// `fact`, an element of its `facts`, an element of the `facts` of its `dimension`.
+const FACT_FILE_DEPTH: usize = 1;
+const SUBJECT_FILE_DEPTH: usize = 2;
+const DIMENSION_FILE_DEPTH: usize = 3;
+
 /// Writes the API and oEmbed files of the scopes `needs` asks for; returns how many were
 /// written. The whole-site files (each written by one thread) are made while the
 /// per-dimension and per-subject files are written in parallel; their parts of unchanged
 /// dimensions are copied from the old files (`reuse`).
 pub fn write(
     ctx: &ExportContext<'_>,
+    sink: &Sink,
+    extra: &[Endpoint<'_>],
+    needs: &(dyn Fn(&Scope) -> bool + Sync),
+    reuse: &Reuse<'_>,
+) -> Result<usize, OutputError> {
+    write_sharing(ctx, &FactJsons::new(*ctx), sink, extra, needs, reuse)
+}
+
+/// [`write`], with each fact's JSON from `facts`.
+fn write_sharing(
+    ctx: &ExportContext<'_>,
+    facts: &FactJsons<'_>,
     sink: &Sink,
     extra: &[Endpoint<'_>],
     needs: &(dyn Fn(&Scope) -> bool + Sync),
@@ -52,7 +70,10 @@ pub fn write(
         }
         let whole = Selection::default();
         write_with_parts(sink, reuse, paths::KNOWLEDGE_API, |out, file| {
-            write_json(out, &json_document(ctx, &whole).with_parts(file))
+            write_json(
+                out,
+                &json_document(ctx, &whole).with_parts(file).sharing(facts),
+            )
         })?;
         let groups = selected_fact_groups(ctx, &whole);
         write_with_parts(sink, reuse, paths::FACTS_CSV, |out, file| {
@@ -66,11 +87,11 @@ pub fn write(
         let dimensions = (0..k.dimensions.len())
             .into_par_iter()
             .filter(|&d| needs(&Scope::Dimension(k.dimensions[d].id.clone())))
-            .map(|d| write_dimension(ctx, sink, d))
+            .map(|d| write_dimension(ctx, facts, sink, d))
             .sum::<Result<usize, OutputError>>()?;
         let subjects = (0..by_subject.len())
             .into_par_iter()
-            .map(|s| write_subject(ctx, sink, reuse, s, &by_subject[s]))
+            .map(|s| write_subject(ctx, facts, sink, reuse, s, &by_subject[s]))
             .sum::<Result<usize, OutputError>>()?;
         Ok(dimensions + subjects)
     };
@@ -79,11 +100,22 @@ pub fn write(
 }
 
 /// A dimension's API and oEmbed files, and those of each of its facts.
-fn write_dimension(ctx: &ExportContext<'_>, sink: &Sink, d: usize) -> Result<usize, OutputError> {
+fn write_dimension(
+    ctx: &ExportContext<'_>,
+    facts: &FactJsons<'_>,
+    sink: &Sink,
+    d: usize,
+) -> Result<usize, OutputError> {
     let dimension = &ctx.knowledge.dimensions[d];
     let file = DimensionFile {
         schema_version: SCHEMA_VERSION,
-        dimension: DimensionDoc::new(ctx, d, |_| true, true),
+        dimension: DimensionDoc::with_facts(
+            ctx,
+            d,
+            |_| true,
+            true,
+            |at| facts.entry(at, DIMENSION_FILE_DEPTH),
+        ),
         subjects: (0..ctx.knowledge.subjects.len())
             .map(|s| SubjectDoc::new(ctx, s))
             .collect(),
@@ -105,6 +137,7 @@ fn write_dimension(ctx: &ExportContext<'_>, sink: &Sink, d: usize) -> Result<usi
         .map(|f| {
             write_fact(
                 ctx,
+                facts,
                 sink,
                 FactIndex {
                     dimension: d,
@@ -118,13 +151,18 @@ fn write_dimension(ctx: &ExportContext<'_>, sink: &Sink, d: usize) -> Result<usi
 
 /// A fact's API file and oEmbed response; the response is also written under each former id,
 /// since a static JSON file cannot redirect.
-fn write_fact(ctx: &ExportContext<'_>, sink: &Sink, at: FactIndex) -> Result<usize, OutputError> {
+fn write_fact(
+    ctx: &ExportContext<'_>,
+    facts: &FactJsons<'_>,
+    sink: &Sink,
+    at: FactIndex,
+) -> Result<usize, OutputError> {
     let k = ctx.knowledge;
     let fact = k.fact_at(at);
     let dimension = &k.dimensions[at.dimension];
     let file = FactFile {
         schema_version: SCHEMA_VERSION,
-        fact: FactDoc::new(ctx, at),
+        fact: facts.entry(at, FACT_FILE_DEPTH),
         dimension: Reference {
             id: &dimension.id,
             name: &dimension.title,
@@ -165,6 +203,7 @@ fn write_fact(ctx: &ExportContext<'_>, sink: &Sink, at: FactIndex) -> Result<usi
 
 fn write_subject(
     ctx: &ExportContext<'_>,
+    shared: &FactJsons<'_>,
     sink: &Sink,
     reuse: &Reuse<'_>,
     s: usize,
@@ -179,7 +218,12 @@ fn write_subject(
             let file = SubjectFile {
                 schema_version: SCHEMA_VERSION,
                 subject: SubjectDoc::new(ctx, s),
-                facts: LazyFacts { ctx, facts, parts },
+                facts: LazyFacts {
+                    ctx,
+                    shared,
+                    facts,
+                    parts,
+                },
                 links: Links::of(
                     ctx,
                     None,
@@ -226,7 +270,7 @@ fn facts_by_subject(ctx: &ExportContext<'_>) -> Vec<Vec<FactIndex>> {
 #[derive(Serialize)]
 struct DimensionFile<'a> {
     schema_version: u32,
-    dimension: DimensionDoc<'a>,
+    dimension: DimensionDoc<'a, FactEntry<'a>>,
     subjects: Vec<SubjectDoc<'a>>,
     links: Links,
 }
@@ -244,6 +288,8 @@ struct SubjectFile<'a, 'b> {
 /// Each dimension's facts are a part (run 0) of the file.
 struct LazyFacts<'a, 'b> {
     ctx: &'b ExportContext<'a>,
+    /// Each fact's JSON, shared with the other files that list it.
+    shared: &'b FactJsons<'a>,
     /// In display order, so each dimension's facts are together.
     facts: &'b [FactIndex],
     parts: &'b FileParts<'b>,
@@ -259,7 +305,9 @@ impl Serialize for LazyFacts<'_, '_> {
             let (group, after) = rest.split_at(count);
             rest = after;
             serialize_part(&mut seq, self.parts, 0, d, || {
-                group.iter().map(|&at| FactDoc::new(self.ctx, at))
+                group
+                    .iter()
+                    .map(|&at| self.shared.entry(at, SUBJECT_FILE_DEPTH))
             })?;
         }
         seq.end()
@@ -270,7 +318,7 @@ impl Serialize for LazyFacts<'_, '_> {
 #[derive(Serialize)]
 struct FactFile<'a> {
     schema_version: u32,
-    fact: FactDoc<'a>,
+    fact: FactEntry<'a>,
     dimension: Reference<'a>,
     subjects: Vec<Reference<'a>>,
     links: Links,
@@ -404,6 +452,59 @@ mod tests {
     use crate::config::SiteConfig;
     use crate::knowledge::Knowledge;
     use crate::text::RenderedText;
+
+    /// Every API and oEmbed file of the shipped site, with each fact's JSON kept and shared
+    /// or serialized where it is written.
+    fn shipped_api(keep: bool) -> BTreeMap<String, Vec<u8>> {
+        use crate::incremental::{Fingerprints, Plan};
+        use crate::output::MemorySink;
+        let loaded = crate::build::shipped();
+        let ctx = ExportContext {
+            config: &loaded.config,
+            knowledge: &loaded.knowledge,
+            text: loaded.text(),
+        };
+        let fingerprints = Fingerprints::of(
+            &loaded.config,
+            &loaded.knowledge,
+            &loaded.theme,
+            loaded.tree.is_some(),
+        );
+        let plan = Plan::new(fingerprints, None);
+        let previous = |_: &str| None;
+        let ids = loaded.knowledge.dimensions.iter().map(|d| d.id.as_str());
+        let reuse = Reuse::new(&plan, ids, &previous);
+        let sink = Sink::Memory(MemorySink::default());
+        let facts = FactJsons::keeping(ctx, keep);
+        write_sharing(&ctx, &facts, &sink, &[], &|_| true, &reuse).expect("written");
+        let Sink::Memory(memory) = sink else {
+            unreachable!("a memory sink")
+        };
+        memory.into_parts().0
+    }
+
+    #[test]
+    fn facts_shared_between_files_are_written_as_each_file_would_write_them() {
+        let shared = shipped_api(true);
+        let apart = shipped_api(false);
+        assert_eq!(
+            shared.keys().collect::<Vec<_>>(),
+            apart.keys().collect::<Vec<_>>()
+        );
+        let kinds = [
+            paths::KNOWLEDGE_API.to_string(),
+            "api/facts/".to_string(),
+            "api/dimensions/".to_string(),
+            "api/subjects/".to_string(),
+        ];
+        for kind in kinds {
+            let files: Vec<_> = shared.keys().filter(|p| p.starts_with(&kind)).collect();
+            assert!(!files.is_empty(), "{kind}");
+            for path in files {
+                assert!(shared[path] == apart[path], "{path} differs");
+            }
+        }
+    }
 
     #[test]
     fn lists_other_stages_endpoints_only_when_given() {

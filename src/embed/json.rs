@@ -7,7 +7,7 @@
 //! authored, dimensions in display order, facts and questions as authored.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -83,9 +83,10 @@ pub struct SubjectDoc<'a> {
     pub page: Cow<'a, str>,
 }
 
-/// A dimension with its facts and questions.
+/// A dimension with its facts and questions. Its facts are [`FactDoc`]s, or [`FactEntry`]s
+/// when written by this program (which may share them with other files).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct DimensionDoc<'a> {
+pub struct DimensionDoc<'a, F = FactDoc<'a>> {
     pub id: Cow<'a, str>,
     pub title: Cow<'a, str>,
     pub summary: Option<TextDoc<'a>>,
@@ -94,8 +95,8 @@ pub struct DimensionDoc<'a> {
     pub tags: Vec<Cow<'a, str>>,
     #[serde(default)]
     pub page: Cow<'a, str>,
-    #[serde(default)]
-    pub facts: Vec<FactDoc<'a>>,
+    #[serde(default = "Vec::new")]
+    pub facts: Vec<F>,
     #[serde(default)]
     pub questions: Vec<QuestionDoc<'a>>,
 }
@@ -201,6 +202,19 @@ impl<'a> DimensionDoc<'a> {
         keep: impl Fn(FactIndex) -> bool,
         questions: bool,
     ) -> Self {
+        Self::with_facts(ctx, d, keep, questions, |at| FactDoc::new(ctx, at))
+    }
+}
+
+impl<'a, F> DimensionDoc<'a, F> {
+    /// What [`DimensionDoc::new`] makes, with each fact kept made by `fact`.
+    pub fn with_facts(
+        ctx: &ExportContext<'a>,
+        d: usize,
+        keep: impl Fn(FactIndex) -> bool,
+        questions: bool,
+        fact: impl Fn(FactIndex) -> F,
+    ) -> Self {
         let dimension = &ctx.knowledge.dimensions[d];
         let facts = (0..dimension.facts.len())
             .map(|f| FactIndex {
@@ -208,7 +222,7 @@ impl<'a> DimensionDoc<'a> {
                 fact: f,
             })
             .filter(|&at| keep(at))
-            .map(|at| FactDoc::new(ctx, at))
+            .map(fact)
             .collect();
         let questions = if questions {
             (0..dimension.questions.len())
@@ -267,6 +281,87 @@ impl<'a> FactDoc<'a> {
             ),
         }
     }
+}
+
+/// Sites up to this many facts keep each fact's JSON once made: about 2.3 KB a fact, so at
+/// most 60 MB. Larger sites serialize a fact for each file that lists it, within the memory
+/// budget (1 GiB at 100,000 facts).
+const KEEP_EVERY_FACT_UP_TO: usize = 25_000;
+
+/// A fact as a JSON file lists it: its document, or the text [`FactJsons`] made once,
+/// indented for its place.
+#[derive(Debug)]
+pub enum FactEntry<'a> {
+    Doc(Box<FactDoc<'a>>),
+    Shared(String),
+}
+
+impl Serialize for FactEntry<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FactEntry::Doc(doc) => doc.serialize(serializer),
+            FactEntry::Shared(json) => super::Raw(json).serialize(serializer),
+        }
+    }
+}
+
+/// Each fact's JSON, serialized once for the four files that list it (its own API file and
+/// those of its dimension, its subjects and the whole site): serializing facts again took 5%
+/// of a build. Only the indentation differs from file to file.
+pub struct FactJsons<'a> {
+    ctx: ExportContext<'a>,
+    /// By dimension and fact, filled on first use; `None` on sites too large to keep them.
+    kept: Option<Vec<Vec<OnceLock<Box<str>>>>>,
+}
+
+impl<'a> FactJsons<'a> {
+    /// Keeps every fact's JSON on sites up to [`KEEP_EVERY_FACT_UP_TO`] facts.
+    pub fn new(ctx: ExportContext<'a>) -> Self {
+        Self::keeping(ctx, ctx.knowledge.fact_count() <= KEEP_EVERY_FACT_UP_TO)
+    }
+
+    /// Keeps every fact's JSON, or none.
+    pub fn keeping(ctx: ExportContext<'a>, keep: bool) -> Self {
+        let kept = keep.then(|| {
+            ctx.knowledge
+                .dimensions
+                .iter()
+                .map(|dimension| dimension.facts.iter().map(|_| OnceLock::new()).collect())
+                .collect()
+        });
+        Self { ctx, kept }
+    }
+
+    /// The fact at `at` for a place `depth` levels deep: the nesting of the line its `{`
+    /// follows, 1 for a field of the document's top object.
+    pub fn entry(&self, at: FactIndex, depth: usize) -> FactEntry<'a> {
+        let Some(kept) = &self.kept else {
+            return FactEntry::Doc(Box::new(FactDoc::new(&self.ctx, at)));
+        };
+        let json = kept[at.dimension][at.fact].get_or_init(|| {
+            let mut json = super::to_json(&FactDoc::new(&self.ctx, at));
+            json.pop(); // the document's final newline
+            json.into_boxed_str()
+        });
+        FactEntry::Shared(indented(json, depth))
+    }
+}
+
+/// Pretty JSON of a top-level value as the pretty printer writes it `depth` levels deep: two
+/// more spaces a level after each line break. JSON strings hold no line breaks (they are
+/// written `\n`), so each is the printer's.
+fn indented(json: &str, depth: usize) -> String {
+    let indent = "  ".repeat(depth);
+    // A fact's lines are longer than 16 bytes: room enough, without counting them first.
+    let mut out = String::with_capacity(json.len() + json.len() / 16 * indent.len());
+    let mut lines = json.split('\n');
+    out.push_str(lines.next().unwrap_or_default());
+    for line in lines {
+        out.push('\n');
+        out.push_str(&indent);
+        out.push_str(line);
+    }
+    out
 }
 
 fn value_json(value: &FactValue) -> serde_json::Value {
@@ -497,6 +592,61 @@ fn parse_date(text: &str) -> Option<Date> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value `depth` arrays deep.
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Nested<T> {
+        Value(T),
+        In(Vec<Nested<T>>),
+    }
+
+    fn nested<T>(value: T, depth: usize) -> Nested<T> {
+        (0..depth).fold(Nested::Value(value), |inner, _| Nested::In(vec![inner]))
+    }
+
+    #[test]
+    fn a_shared_fact_is_written_as_the_pretty_printer_writes_it_at_any_depth() {
+        let mut loaded = crate::build::shipped();
+        let statement = &mut loaded.knowledge.dimensions[0].facts[0].statement;
+        statement.push_str("\n\nA second paragraph, </p> and all.");
+        let ctx = ExportContext {
+            config: &loaded.config,
+            knowledge: &loaded.knowledge,
+            text: loaded.text(),
+        };
+        let kept = FactJsons::keeping(ctx, true);
+        let mut multiline = 0;
+        for (at, fact) in loaded.knowledge.facts() {
+            multiline += usize::from(fact.statement.contains('\n'));
+            for depth in 0..=4 {
+                let shared = kept.entry(at, depth);
+                assert!(matches!(shared, FactEntry::Shared(_)));
+                let printed = super::super::to_json(&nested(FactDoc::new(&ctx, at), depth));
+                assert_eq!(
+                    super::super::to_json(&nested(shared, depth)),
+                    printed,
+                    "{} at depth {depth}",
+                    fact.global_id()
+                );
+            }
+        }
+        assert!(multiline > 0, "some statement spans lines");
+    }
+
+    #[test]
+    fn large_sites_serialize_each_fact_where_it_is_written() {
+        let loaded = crate::build::shipped();
+        let ctx = ExportContext {
+            config: &loaded.config,
+            knowledge: &loaded.knowledge,
+            text: loaded.text(),
+        };
+        let (at, _) = loaded.knowledge.facts().next().expect("a fact");
+        assert!(FactJsons::new(ctx).kept.is_some());
+        let unkept = FactJsons::keeping(ctx, false);
+        assert!(matches!(unkept.entry(at, 2), FactEntry::Doc(_)));
+    }
 
     #[test]
     fn parses_dates_as_written() {

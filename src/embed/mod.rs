@@ -262,21 +262,33 @@ pub fn json_document<'a, 'b>(
         ctx,
         selection,
         file: None,
+        facts: None,
     }
 }
+
+/// How deep [`json_document`] lists facts (see [`json::FactJsons::entry`]): in the `facts`
+/// of an element of the top object's `dimensions`.
+const DOCUMENT_FACT_DEPTH: usize = 4;
 
 /// See [`json_document`].
 pub struct LazyDocument<'a, 'b> {
     ctx: &'b ExportContext<'a>,
     selection: &'b Selection,
     file: Option<&'b FileParts<'b>>,
+    facts: Option<&'b json::FactJsons<'a>>,
 }
 
-impl<'b> LazyDocument<'_, 'b> {
+impl<'a, 'b> LazyDocument<'a, 'b> {
     /// The same document written as a whole-site file: each dimension is a part (run 0) that
     /// the old file gives when it is unchanged.
     pub fn with_parts(mut self, file: &'b FileParts<'b>) -> Self {
         self.file = Some(file);
+        self
+    }
+
+    /// The same document, its facts taken from `facts`, which other files share.
+    pub fn sharing(mut self, facts: &'b json::FactJsons<'a>) -> Self {
+        self.facts = Some(facts);
         self
     }
 }
@@ -299,6 +311,7 @@ impl serde::Serialize for LazyDocument<'_, '_> {
                 ctx,
                 selection: self.selection,
                 file: self.file,
+                facts: self.facts,
             },
         )?;
         doc.end()
@@ -309,6 +322,7 @@ struct LazyDimensions<'a, 'b> {
     ctx: &'b ExportContext<'a>,
     selection: &'b Selection,
     file: Option<&'b FileParts<'b>>,
+    facts: Option<&'b json::FactJsons<'a>>,
 }
 
 impl serde::Serialize for LazyDimensions<'_, '_> {
@@ -319,9 +333,12 @@ impl serde::Serialize for LazyDimensions<'_, '_> {
         let dimensions = selection.dimensions(k);
         let mut seq = serializer.serialize_seq(Some(dimensions.len()))?;
         for d in dimensions {
-            let doc = || {
-                json::DimensionDoc::new(ctx, d, |at| selection.keeps(k, at, k.fact_at(at)), whole)
+            let fact = |at| match self.facts {
+                Some(facts) => facts.entry(at, DOCUMENT_FACT_DEPTH),
+                None => json::FactEntry::Doc(Box::new(json::FactDoc::new(ctx, at))),
             };
+            let keep = |at| selection.keeps(k, at, k.fact_at(at));
+            let doc = || json::DimensionDoc::with_facts(ctx, d, keep, whole, fact);
             match self.file {
                 Some(file) => serialize_part(&mut seq, file, 0, d, || [doc()])?,
                 None => seq.serialize_element(&doc())?,
@@ -419,8 +436,8 @@ impl<T: serde::Serialize> serde::Serialize for Marked<'_, '_, T> {
 }
 
 /// JSON text written as it is: serde_json's protocol for `RawValue` (a struct named by its
-/// token), without parsing the text again to check it. The text is a part this program wrote,
-/// at the same place in the same document.
+/// token), without parsing the text again to check it. The text is one this program wrote for
+/// the same place: a part of the old file, or a fact indented for it.
 struct Raw<'a>(&'a str);
 
 impl serde::Serialize for Raw<'_> {
