@@ -46,11 +46,10 @@ RUN_ID = f"{int(time.time())}-{os.getpid()}"
 def settle():
     """Starts each timed command from the same state: no output being deleted in the
     background, the previous command's files written back to disk (so no tool pays for
-    another's writeback), when run as root the kernel's inode and dentry caches emptied, and
-    the page cache full (see `fill_page_cache`). Each tool's outputs would otherwise pile up
-    in the inode and dentry caches, whose hash tables are sized at boot: with millions of
-    cached inodes every file creation walks long chains, which slows most whichever tool
-    writes the most files."""
+    another's writeback) and, when run as root, the kernel's inode and dentry caches emptied.
+    Each tool's outputs would otherwise pile up in those caches, whose hash tables are sized at
+    boot: with millions of cached inodes every file creation walks long chains, which slows
+    most whichever tool writes the most files."""
     if not SETTLE:
         return
     wait_for_removals()
@@ -60,43 +59,6 @@ def settle():
             caches.write("2")
     except OSError:
         pass
-    fill_page_cache()
-
-
-# The sparse file whose pages `fill_page_cache` reads; removed at the end of the run.
-FILL_FILE = "page-cache-fill"
-# Memory left free after filling, and the least free memory worth filling, in bytes.
-FILL_MARGIN = 1 << 30
-SCRATCH = "/tmp/versus-bench"
-
-
-def fill_page_cache():
-    """Fills free memory with the page cache of a sparse file (pages of zeros, no disk used).
-    A machine that has run a while holds its free memory as page cache, and a tool's new pages
-    reuse pages the kernel reclaims from it. Right after a large delete (an earlier run's
-    outputs) gigabytes are free instead, and on a virtual machine that reports free memory to
-    its host (virtio-balloon free page reporting) each of those pages faults on the host when
-    first used again: a 10,000-fact build then took 3.9 s (7.4 s of CPU) against 1.4 s (2.5 s)
-    once the cache was full, and every tool pays in proportion to the bytes it writes."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            fields = dict(line.split(":", 1) for line in meminfo)
-        free = int(fields["MemFree"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        return
-    if free < 2 * FILL_MARGIN:
-        return
-    path = os.path.join(SCRATCH, FILL_FILE)
-    try:
-        with open(path, "ab") as fill:
-            size = max(os.fstat(fill.fileno()).st_size, free - FILL_MARGIN)
-            fill.truncate(size)
-        with open(path, "rb", buffering=0) as fill:
-            chunk = bytearray(16 << 20)
-            while fill.readinto(chunk):
-                pass
-    except OSError as err:
-        print(f"could not fill the page cache ({err}); timing anyway", file=sys.stderr)
 
 
 def wait_for_removals():
@@ -352,8 +314,7 @@ def main():
     if not hugo:
         print("hugo not found: only versus and the copy floor are measured", file=sys.stderr)
     os.makedirs(args.scratch, exist_ok=True)
-    global LAST_DELETE, SCRATCH
-    SCRATCH = args.scratch
+    global LAST_DELETE
     try:
         with open(os.path.join(args.scratch, LAST_DELETE_FILE)) as f:
             LAST_DELETE = float(f.read())
@@ -382,10 +343,6 @@ def main():
         line = report(facts, measured[facts])
         print(json.dumps(line), flush=True)
         lines.append(line)
-    try:
-        os.remove(os.path.join(args.scratch, FILL_FILE))
-    except OSError:
-        pass
     if not args.keep:
         for name in os.listdir(args.scratch):
             if name.startswith(("out-", ".out-")):
