@@ -301,10 +301,6 @@ impl DiskSink {
         Ok(())
     }
 
-    /// Opens a file to write from its start. A fresh folder's files are new; an updated
-    /// folder's are written over in place and cut to length afterwards ([`DiskSink::cut`]):
-    /// emptying a file first frees its blocks and cached pages only to take new ones, which
-    /// made rewriting the large whole-site files of an edit eight times slower.
     /// Makes `dir` (and its parents) unless this build made it already.
     fn make_folder(&self, dir: &Path) -> Result<(), OutputError> {
         let folders = || {
@@ -321,6 +317,10 @@ impl DiskSink {
         Ok(())
     }
 
+    /// Opens a file to write from its start. A fresh folder's files are new; an updated
+    /// folder's are written over in place and cut to length afterwards ([`DiskSink::cut`]):
+    /// emptying a file first frees its blocks and cached pages only to take new ones, which
+    /// made rewriting the large whole-site files of an edit eight times slower.
     fn open(&self, path: &Path) -> io::Result<std::fs::File> {
         if self.updating {
             std::fs::OpenOptions::new()
