@@ -634,18 +634,41 @@ mod tests {
         assert!(multiline > 0, "some statement spans lines");
     }
 
+    /// A knowledge base of one dimension with `facts` facts.
+    fn knowledge(facts: usize) -> Knowledge {
+        let mut dimension = "title = \"D\"\n".to_string();
+        for n in 0..facts {
+            dimension.push_str(&format!(
+                "[[facts]]\nid = \"f{n}\"\nsubject = \"a\"\nstatement = \"Fact {n}.\"\n"
+            ));
+        }
+        let subjects =
+            "[[subjects]]\nid = \"a\"\nname = \"A\"\n[[subjects]]\nid = \"b\"\nname = \"B\"\n";
+        let (knowledge, diags) =
+            crate::knowledge::load::load_texts(subjects, &[("d.toml", &dimension)]);
+        assert!(!diags.has_errors(), "{:?}", diags.sorted());
+        knowledge.expect("valid knowledge")
+    }
+
     #[test]
-    fn large_sites_serialize_each_fact_where_it_is_written() {
-        let loaded = crate::build::shipped();
-        let ctx = ExportContext {
-            config: &loaded.config,
-            knowledge: &loaded.knowledge,
-            text: loaded.text(),
+    fn only_sites_within_the_memory_budget_keep_their_facts_json() {
+        let config = crate::config::SiteConfig::parse("site.toml".as_ref(), "title = \"T\"\n")
+            .unwrap_or_else(|_| panic!("valid configuration"));
+        let first = FactIndex {
+            dimension: 0,
+            fact: 0,
         };
-        let (at, _) = loaded.knowledge.facts().next().expect("a fact");
-        assert!(FactJsons::new(ctx).kept.is_some());
-        let unkept = FactJsons::keeping(ctx, false);
-        assert!(matches!(unkept.entry(at, 2), FactEntry::Doc(_)));
+        for (facts, kept) in [(3, true), (KEEP_EVERY_FACT_UP_TO + 1, false)] {
+            let knowledge = knowledge(facts);
+            let text = crate::text::RenderedText::new(&knowledge);
+            let ctx = ExportContext {
+                config: &config,
+                knowledge: &knowledge,
+                text: &text,
+            };
+            let entry = FactJsons::new(ctx).entry(first, 2);
+            assert_eq!(matches!(entry, FactEntry::Shared(_)), kept, "{facts} facts");
+        }
     }
 
     #[test]
