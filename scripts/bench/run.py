@@ -3,7 +3,7 @@
 I/O floor (copying the finished output folder), for each size given; then the time of a build
 after editing one fact against a clean build.
 
-    python3 scripts/bench/run.py [--sizes 1000,10000,100000] [--runs 3] [--hugo PATH]
+    python3 scripts/bench/run.py [--sizes 1000,10000,100000] [--runs 3 | --runs 5,5,1] [--hugo PATH]
                                  [--generator ../shared/bench/gen_corpus.py]
 
 The corpus comes from the shared benchmark harness's generator when it is found (its
@@ -191,11 +191,11 @@ def corpus_for(facts, generator, scratch):
     return site, hugo_site
 
 
-def bench_size(facts, args, hugo, scratch):
+def bench_size(facts, runs, args, hugo, scratch):
     site, hugo_site = corpus_for(facts, args.generator, scratch)
     versus = versus_binary()
     results = {"versus": [], "hugo": [], "copy": []}
-    for run in range(args.runs + 1):  # the first round warms caches and is not counted
+    for run in range(runs + 1):  # the first round warms caches and is not counted
         # Named for this run of the script too: outputs kept (`--keep`) by an earlier one would
         # turn a full build into an update and a copy into a copy inside the old folder.
         out = os.path.join(scratch, f"out-{facts}-versus-{run}-{RUN_ID}")
@@ -294,7 +294,9 @@ def report(facts, results):
 def main():
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", default="3",
+                        help="timed rounds for every size, or one count per size (5,5,1): a round of "
+                             "100,000 facts takes minutes and keeps about 8 GB until the end")
     parser.add_argument("--hugo", help="path to the hugo binary")
     parser.add_argument("--scratch", default="/tmp/versus-bench")
     parser.add_argument("--generator", default=os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py"),
@@ -321,15 +323,20 @@ def main():
     except (OSError, ValueError):
         pass
     sizes = [int(s) for s in args.sizes.split(",")]
+    runs = [int(r) for r in args.runs.split(",")]
+    if len(runs) == 1:
+        runs *= len(sizes)
+    if len(runs) != len(sizes) or min(runs) < 1:
+        parser.error(f"--runs takes one count, or one per size ({len(sizes)}), each at least 1")
     # Every full build is timed first, then every edit, then the --clean rebuilds, which
     # delete the output they replace: for minutes after a large delete, ext4 skips the freed
     # inodes one by one on every file it creates, which slows whichever tool runs then, and
     # versus (more files) most.
     measured = {}
-    for facts in sizes:
+    for facts, rounds in zip(sizes, runs):
         corpus_for(facts, args.generator, args.scratch)
         wait_for_quiet_disk(args.scratch)
-        measured[facts] = bench_size(facts, args, hugo, args.scratch)
+        measured[facts] = bench_size(facts, rounds, args, hugo, args.scratch)
     edited = {}
     for facts in sizes:
         if facts <= args.incremental_up_to:
