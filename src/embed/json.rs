@@ -634,22 +634,6 @@ mod tests {
         assert!(multiline > 0, "some statement spans lines");
     }
 
-    /// A knowledge base of one dimension with `facts` facts.
-    fn knowledge(facts: usize) -> Knowledge {
-        let mut dimension = "title = \"D\"\n".to_string();
-        for n in 0..facts {
-            dimension.push_str(&format!(
-                "[[facts]]\nid = \"f{n}\"\nsubject = \"a\"\nstatement = \"Fact {n}.\"\n"
-            ));
-        }
-        let subjects =
-            "[[subjects]]\nid = \"a\"\nname = \"A\"\n[[subjects]]\nid = \"b\"\nname = \"B\"\n";
-        let (knowledge, diags) =
-            crate::knowledge::load::load_texts(subjects, &[("d.toml", &dimension)]);
-        assert!(!diags.has_errors(), "{:?}", diags.sorted());
-        knowledge.expect("valid knowledge")
-    }
-
     #[test]
     fn only_sites_within_the_memory_budget_keep_their_facts_json() {
         let config = crate::config::SiteConfig::parse("site.toml".as_ref(), "title = \"T\"\n")
@@ -659,7 +643,7 @@ mod tests {
             fact: 0,
         };
         for (facts, kept) in [(3, true), (KEEP_EVERY_FACT_UP_TO + 1, false)] {
-            let knowledge = knowledge(facts);
+            let knowledge = crate::knowledge::load::numbered_facts(&["d"], facts);
             let text = crate::text::RenderedText::new(&knowledge);
             let ctx = ExportContext {
                 config: &config,

@@ -806,6 +806,35 @@ pub fn load_texts(subjects: &str, dimensions: &[(&str, &str)]) -> (Option<Knowle
     )
 }
 
+/// Subjects `a` and `b`, and a dimension per id in `dimensions` (titled after it) with
+/// `per_dimension` one-sentence facts about `a`, `f0` upwards: for tests of how sites of a
+/// given size are handled.
+#[cfg(test)]
+pub fn numbered_facts(dimensions: &[&str], per_dimension: usize) -> Knowledge {
+    let files: Vec<(String, String)> = dimensions
+        .iter()
+        .map(|id| {
+            let mut text = format!("title = \"{}\"\n", id.to_uppercase());
+            for n in 0..per_dimension {
+                text.push_str(&format!(
+                    "[[facts]]\nid = \"f{n}\"\nsubject = \"a\"\nstatement = \"Fact {n}.\"\n"
+                ));
+            }
+            (format!("{id}.toml"), text)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let (knowledge, diags) = load_texts(
+        "[[subjects]]\nid = \"a\"\nname = \"A\"\n[[subjects]]\nid = \"b\"\nname = \"B\"\n",
+        &refs,
+    );
+    assert!(!diags.has_errors(), "{:?}", diags.sorted());
+    knowledge.expect("valid knowledge")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

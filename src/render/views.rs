@@ -391,25 +391,11 @@ pub fn sources<'f>(facts: impl IntoIterator<Item = &'f Fact>) -> Vec<&'f str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::load::load_texts;
+    use crate::knowledge::load::numbered_facts;
 
     /// A knowledge base of two dimensions with `per_dimension` facts about subject `a` each.
     fn knowledge(per_dimension: usize) -> Knowledge {
-        let dimension = |title: &str| {
-            let mut text = format!("title = \"{title}\"\n");
-            for n in 0..per_dimension {
-                text.push_str(&format!(
-                    "[[facts]]\nid = \"f{n}\"\nsubject = \"a\"\nstatement = \"Fact {n}.\"\n"
-                ));
-            }
-            text
-        };
-        let (knowledge, diags) = load_texts(
-            "[[subjects]]\nid = \"a\"\nname = \"A\"\n[[subjects]]\nid = \"b\"\nname = \"B\"\n",
-            &[("d.toml", &dimension("D")), ("e.toml", &dimension("E"))],
-        );
-        assert!(!diags.has_errors(), "{:?}", diags.sorted());
-        knowledge.expect("valid knowledge")
+        numbered_facts(&["d", "e"], per_dimension)
     }
 
     fn at(dimension: usize, fact: usize) -> FactIndex {
