@@ -326,12 +326,21 @@ def main():
             LAST_DELETE = float(f.read())
     except (OSError, ValueError):
         pass
-    sizes = [int(s) for s in args.sizes.split(",")]
-    runs = [int(r) for r in args.runs.split(",")]
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        parser.error(f"--sizes {args.sizes}: give fact counts separated by commas, such as 1000,10000")
+    try:
+        runs = [int(r) for r in args.runs.split(",")]
+    except ValueError:
+        runs = []
     if len(runs) == 1:
         runs *= len(sizes)
     if len(runs) != len(sizes) or min(runs) < 1:
-        parser.error(f"--runs takes one count, or one per size ({len(sizes)}), each at least 1")
+        parser.error(f"--runs {args.runs}: give one count, or one per size ({len(sizes)}), "
+                     "each a whole number of at least 1")
     # Every full build is timed first, then every edit, then the --clean rebuilds, which
     # delete the output they replace: for minutes after a large delete, ext4 skips the freed
     # inodes one by one on every file it creates, which slows whichever tool runs then, and
