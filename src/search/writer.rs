@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use tantivy::directory::RamDirectory;
-use tantivy::index::SegmentComponent;
-use tantivy::indexer::{NoMergePolicy, UserOperation};
+use tantivy::index::{Segment, SegmentComponent, SegmentMeta};
+use tantivy::indexer::{AddOperation, NoMergePolicy, SegmentWriter};
 use tantivy::store::Compressor;
 use tantivy::{Directory, Index, IndexSettings, IndexWriter, TantivyDocument};
 
@@ -33,7 +33,7 @@ const DOCSTORE_BLOCK: usize = 4 * 1024;
 /// Memory tantivy may use before it writes a segment; one segment is the common case.
 const WRITER_MEMORY: usize = 200_000_000;
 
-/// Memory for the writer that only merges the groups' segments.
+/// Memory for the writer that only merges segments.
 const MERGER_MEMORY: usize = 15_000_000;
 
 /// Documents per group (see [`IndexGroup`]): after an edit, a build indexes one group again
@@ -76,7 +76,7 @@ pub fn write_index(
             if let Some(segment) = blobs.load(&group.key).and_then(GroupSegment::decode) {
                 return Ok(segment);
             }
-            let segment = index_group(&(group.documents)(), language)?;
+            let segment = index_group(&(group.documents)(), language, WRITER_MEMORY)?;
             blobs.save(&group.key, &segment.encode());
             Ok::<_, SearchError>(segment)
         })
@@ -205,8 +205,8 @@ fn settings() -> IndexSettings {
 }
 
 /// The settings of a group's index, which only its segment's files leave: its document store
-/// is written by the indexing thread itself. Tantivy's default hands every block to a thread
-/// of its own, one context switch per 4 KB block, for blocks that are not compressed.
+/// is written by the thread that indexes the group. Tantivy's default hands every block to a
+/// thread of its own, one context switch per 4 KB block, for blocks that are not compressed.
 fn group_settings() -> IndexSettings {
     IndexSettings {
         docstore_compress_dedicated_thread: false,
@@ -214,28 +214,29 @@ fn group_settings() -> IndexSettings {
     }
 }
 
-/// Indexes one group's documents into one segment, in memory.
-fn index_group(docs: &[SearchDocument], language: &str) -> Result<GroupSegment, SearchError> {
+/// Indexes one group's documents into one segment, in memory, on the calling thread: tantivy's
+/// `IndexWriter` would start a thread (and its queue and segment updater) for each group and
+/// hand it the documents. A group that outgrows `memory` is written as several segments,
+/// merged into one.
+fn index_group(
+    docs: &[SearchDocument],
+    language: &str,
+    memory: usize,
+) -> Result<GroupSegment, SearchError> {
     let directory = RamDirectory::create();
     let index = Index::create(directory.clone(), build_schema(language), group_settings())?;
     register_tokenizers(&index);
     super::stem_memo::register(&index, language);
-    let fields = Fields::from_schema(&index.schema())?;
-    let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
-    writer.set_merge_policy(Box::new(NoMergePolicy));
-    // One batch: documents added one at a time wake the indexing thread for each.
-    writer.run(
-        docs.iter()
-            .map(|doc| UserOperation::Add(tantivy_document(&fields, doc))),
-    )?;
-    writer.commit()?;
-    let segments = index.searchable_segment_ids()?;
-    if segments.len() > 1 {
-        writer.merge(&segments).wait()?;
-    }
-    writer.wait_merging_threads()?;
-    let Some(meta) = index.searchable_segment_metas()?.into_iter().next() else {
-        return Ok(GroupSegment::new(0, Vec::new()));
+    let mut written = write_segments(&index, docs, memory)?;
+    let meta = match written.len() {
+        0 => return Ok(GroupSegment::new(0, Vec::new())),
+        1 => written.remove(0),
+        _ => {
+            let index = open_with_segments(&directory, &index, written)?;
+            merge_segments(&index)?;
+            let mut merged = index.searchable_segment_metas()?;
+            merged.pop().expect("a merge leaves one segment")
+        }
     };
     let id = meta.id().uuid_string();
     let mut files = Vec::new();
@@ -253,6 +254,74 @@ fn index_group(docs: &[SearchDocument], language: &str) -> Result<GroupSegment, 
     Ok(GroupSegment::new(meta.max_doc(), files))
 }
 
+/// Adds the documents, in order, to segments of `index`, starting the next segment when one
+/// holds `memory` (as tantivy's `IndexWriter` does); the segments written, in order.
+fn write_segments(
+    index: &Index,
+    docs: &[SearchDocument],
+    memory: usize,
+) -> Result<Vec<SegmentMeta>, SearchError> {
+    let fields = Fields::from_schema(&index.schema())?;
+    let mut written = Vec::new();
+    let mut open: Option<(Segment, SegmentWriter)> = None;
+    for (opstamp, doc) in (0..).zip(docs) {
+        let (_, writer) = match &mut open {
+            Some(open) => open,
+            None => {
+                let segment = index.new_segment();
+                let writer = SegmentWriter::for_segment(memory, segment.clone())?;
+                open.insert((segment, writer))
+            }
+        };
+        writer.add_document(AddOperation {
+            opstamp,
+            document: tantivy_document(&fields, doc),
+        })?;
+        if writer.mem_usage() >= memory {
+            written.extend(open.take().map(finish_segment).transpose()?);
+        }
+    }
+    written.extend(open.map(finish_segment).transpose()?);
+    Ok(written)
+}
+
+/// Writes a segment's files; its meta, with its document count.
+fn finish_segment((segment, writer): (Segment, SegmentWriter)) -> tantivy::Result<SegmentMeta> {
+    let max_doc = writer.max_doc();
+    writer.finalize()?;
+    Ok(segment.with_max_doc(max_doc).meta().clone())
+}
+
+/// Writes the `meta.json` that lists `segments`, whose files are in `directory` (a segment
+/// writer lists none), and opens the index it describes.
+fn open_with_segments(
+    directory: &RamDirectory,
+    index: &Index,
+    segments: Vec<SegmentMeta>,
+) -> Result<Index, SearchError> {
+    let mut meta = index.load_metas()?;
+    meta.opstamp = segments.iter().map(|s| u64::from(s.max_doc())).sum();
+    meta.segments = segments;
+    let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+    directory.atomic_write(std::path::Path::new("meta.json"), &json)?;
+    let index = Index::open(directory.clone())?;
+    register_tokenizers(&index);
+    Ok(index)
+}
+
+/// Merges the index's segments, in order, into one; `false` when there was one or none.
+fn merge_segments(index: &Index) -> Result<bool, SearchError> {
+    let ids = index.searchable_segment_ids()?;
+    if ids.len() <= 1 {
+        return Ok(false);
+    }
+    let mut writer: IndexWriter = index.writer_with_num_threads(1, MERGER_MEMORY)?;
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    writer.merge(&ids).wait()?;
+    writer.wait_merging_threads()?;
+    Ok(true)
+}
+
 fn segment_files(meta: &tantivy::index::SegmentMeta) -> Vec<PathBuf> {
     use SegmentComponent::*;
     [
@@ -268,8 +337,7 @@ fn segment_files(meta: &tantivy::index::SegmentMeta) -> Vec<PathBuf> {
 fn merge(segments: Vec<GroupSegment>, language: &str) -> Result<Vec<IndexFile>, SearchError> {
     let directory = RamDirectory::create();
     let index = Index::create(directory.clone(), build_schema(language), settings())?;
-    let mut meta = index.load_metas()?;
-    meta.opstamp = segments.iter().map(|s| u64::from(s.max_doc)).sum();
+    let mut metas = Vec::new();
     let mut sources = Vec::new();
     // Each group's files are dropped once copied in, and deleted once merged: a large index is
     // held about twice at most, not four times.
@@ -285,19 +353,10 @@ fn merge(segments: Vec<GroupSegment>, language: &str) -> Result<Vec<IndexFile>, 
             directory.atomic_write(&name, bytes)?;
             sources.push(name);
         }
-        meta.segments
-            .push(index.new_segment_meta(id, segment.max_doc));
+        metas.push(index.new_segment_meta(id, segment.max_doc));
     }
-    let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
-    directory.atomic_write(std::path::Path::new("meta.json"), &json)?;
-    let index = Index::open(directory.clone())?;
-    register_tokenizers(&index);
-    let ids = index.searchable_segment_ids()?;
-    if ids.len() > 1 {
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, MERGER_MEMORY)?;
-        writer.set_merge_policy(Box::new(NoMergePolicy));
-        writer.merge(&ids).wait()?;
-        writer.wait_merging_threads()?;
+    let index = open_with_segments(&directory, &index, metas)?;
+    if merge_segments(&index)? {
         for source in &sources {
             let _ = directory.delete(source);
         }
@@ -573,6 +632,89 @@ mod tests {
         assert_eq!(indexed.load(Ordering::Relaxed), 1, "only the broken group");
         assert!(mended == clean, "the index is whole again");
         assert_eq!(std::fs::read(&blob).expect("read blob"), whole);
+    }
+
+    /// The published index of one group's segment, opened.
+    fn opened(segment: GroupSegment) -> Index {
+        let directory = RamDirectory::create();
+        for file in merge(vec![segment], "en").expect("merge") {
+            directory
+                .atomic_write(std::path::Path::new(&file.name), &file.bytes)
+                .expect("write");
+        }
+        let index = Index::open(directory).expect("open");
+        register_tokenizers(&index);
+        index
+    }
+
+    /// Each document's stored id, in document order, and how many documents hold each of a
+    /// few words.
+    fn contents(index: &Index, words: &[&str]) -> (Vec<String>, Vec<u64>) {
+        use tantivy::schema::Value;
+        let fields = Fields::from_schema(&index.schema()).expect("fields");
+        let searcher = index.reader().expect("reader").searcher();
+        assert_eq!(searcher.segment_readers().len(), 1, "one segment");
+        let store = searcher
+            .segment_reader(0)
+            .get_store_reader(1)
+            .expect("store");
+        let ids = store
+            .iter::<TantivyDocument>(None)
+            .map(|doc| {
+                let doc = doc.expect("stored document");
+                let id = doc.get_first(fields.id).and_then(|v| v.as_str());
+                id.expect("an id").to_string()
+            })
+            .collect();
+        let counts = words
+            .iter()
+            .map(|word| {
+                let term = tantivy::Term::from_field_text(fields.words, word);
+                searcher.doc_freq(&term).expect("doc freq")
+            })
+            .collect();
+        (ids, counts)
+    }
+
+    #[test]
+    fn a_group_larger_than_the_writer_memory_is_written_in_parts_and_merged_whole() {
+        let loaded = crate::build::shipped();
+        let k = &loaded.knowledge;
+        let docs: Vec<SearchDocument> = groups(k, usize::MAX)
+            .iter()
+            .flat_map(|group| group_documents(k, loaded.text(), group))
+            .collect();
+        let small = 200_000;
+        let index = Index::create_in_ram(build_schema("en"));
+        register_tokenizers(&index);
+        let parts = write_segments(&index, &docs, small).expect("segments");
+        assert!(
+            parts.len() > 1,
+            "{} segment(s) within {small} bytes",
+            parts.len()
+        );
+        assert_eq!(
+            parts.iter().map(|p| p.max_doc() as usize).sum::<usize>(),
+            docs.len()
+        );
+
+        let words = ["serverless", "containers", "kubernetes", "lambda", "cost"];
+        let in_parts = contents(
+            &opened(index_group(&docs, "en", small).expect("index")),
+            &words,
+        );
+        let at_once = contents(
+            &opened(index_group(&docs, "en", WRITER_MEMORY).expect("index")),
+            &words,
+        );
+        assert_eq!(in_parts.0.len(), docs.len());
+        assert_eq!(
+            in_parts.0,
+            docs.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+            "every document, in order"
+        );
+        assert!(in_parts.1.iter().all(|&n| n > 0), "{:?}", in_parts.1);
+        assert_eq!(in_parts, at_once);
     }
 
     #[test]
