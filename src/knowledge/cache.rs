@@ -50,6 +50,16 @@ struct Kept {
     dimension: Encoded,
 }
 
+impl Kept {
+    /// The encoded dimension; `held` is the cache file it may lie in.
+    fn encoded<'a>(&'a self, held: &'a [u8]) -> &'a [u8] {
+        match &self.dimension {
+            Encoded::Held(range) => &held[range.clone()],
+            Encoded::Parsed(bytes) => bytes,
+        }
+    }
+}
+
 enum Encoded {
     /// Unchanged since the cache file was read: where it lies there.
     Held(Range<usize>),
@@ -133,20 +143,23 @@ impl ParseCache {
             return None;
         }
         kept.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut out = Vec::with_capacity(self.bytes.len().max(1 << 16));
+        // Sized once: grown by doubling, a large knowledge base's cache would be copied a few
+        // times over, into memory the process has not touched before.
+        let size = kept.iter().fold(MAGIC.len() + 8 + 4, |size, entry| {
+            size + 8 + entry.path.len() + entry.key.0.len() + 8 + entry.encoded(&self.bytes).len()
+        });
+        let mut out = Vec::with_capacity(size);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(kept.len() as u64).to_le_bytes());
         for entry in &kept {
-            let dimension = match &entry.dimension {
-                Encoded::Held(range) => &self.bytes[range.clone()],
-                Encoded::Parsed(bytes) => bytes,
-            };
+            let dimension = entry.encoded(&self.bytes);
             out.extend_from_slice(&(entry.path.len() as u64).to_le_bytes());
             out.extend_from_slice(entry.path.as_bytes());
             out.extend_from_slice(&entry.key.0);
             out.extend_from_slice(&(dimension.len() as u64).to_le_bytes());
             out.extend_from_slice(dimension);
         }
+        debug_assert_eq!(out.len() + 4, size, "the cache's size, with its checksum");
         Some(seal(out))
     }
 }
