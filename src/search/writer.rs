@@ -322,7 +322,7 @@ fn merge_segments(index: &Index) -> Result<bool, SearchError> {
     Ok(true)
 }
 
-fn segment_files(meta: &tantivy::index::SegmentMeta) -> Vec<PathBuf> {
+fn segment_files(meta: &SegmentMeta) -> Vec<PathBuf> {
     use SegmentComponent::*;
     [
         Postings, Positions, FastFields, FieldNorms, Terms, Store, Delete,
