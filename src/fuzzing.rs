@@ -39,8 +39,7 @@ pub fn load_knowledge_bytes(data: &[u8]) {
         .enumerate()
         .map(|(i, t)| (format!("d{i}.toml"), t))
         .collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(name, t)| (name.as_str(), *t)).collect();
-    let (knowledge, _) = load_texts(subjects, &refs);
+    let (knowledge, _) = load_texts(subjects, &files);
     if let Some(knowledge) = knowledge {
         exercise(&knowledge);
     }

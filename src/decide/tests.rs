@@ -35,11 +35,7 @@ fn knowledge(dimensions: &[(&str, String)]) -> Knowledge {
         .iter()
         .map(|(n, t)| (format!("{n}.toml"), t.clone()))
         .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let (knowledge, diags) = load_texts(THREE, &refs);
+    let (knowledge, diags) = load_texts(THREE, &files);
     assert!(!diags.has_errors(), "{:?}", diags.sorted());
     knowledge.expect("valid knowledge")
 }

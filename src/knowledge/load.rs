@@ -784,7 +784,10 @@ pub fn parse_dimension_text(path: &str, text: &str) -> (Option<Dimension>, Diagn
 
 /// Builds a knowledge base from the texts of subjects.toml and dimension files (name, text),
 /// with the per-file rules of [`load`]; for tests and tools that hold files in memory.
-pub fn load_texts(subjects: &str, dimensions: &[(&str, &str)]) -> (Option<Knowledge>, Diagnostics) {
+pub fn load_texts(
+    subjects: &str,
+    dimensions: &[(impl AsRef<str>, impl AsRef<str>)],
+) -> (Option<Knowledge>, Diagnostics) {
     let limits = LoadLimits::default();
     let (subjects, mut diags) = parse_subjects(
         SourceFile::new(PathBuf::from("knowledge/subjects.toml"), subjects),
@@ -792,8 +795,10 @@ pub fn load_texts(subjects: &str, dimensions: &[(&str, &str)]) -> (Option<Knowle
     );
     let mut loaded = Vec::new();
     for (name, text) in dimensions {
-        let (dimension, file_diags) =
-            parse_dimension_text(&format!("knowledge/dimensions/{name}"), text);
+        let (dimension, file_diags) = parse_dimension_text(
+            &format!("knowledge/dimensions/{}", name.as_ref()),
+            text.as_ref(),
+        );
         diags.extend(file_diags);
         loaded.extend(dimension);
     }
@@ -823,13 +828,9 @@ pub fn numbered_facts(dimensions: &[&str], per_dimension: usize) -> Knowledge {
             (format!("{id}.toml"), text)
         })
         .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
     let (knowledge, diags) = load_texts(
         "[[subjects]]\nid = \"a\"\nname = \"A\"\n[[subjects]]\nid = \"b\"\nname = \"B\"\n",
-        &refs,
+        &files,
     );
     assert!(!diags.has_errors(), "{:?}", diags.sorted());
     knowledge.expect("valid knowledge")
