@@ -333,7 +333,7 @@ def main():
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runs", default="3",
                         help="timed rounds for every size, or one count per size (5,5,1): a round of "
-                             "100,000 facts takes minutes and keeps about 8 GB until the end")
+                             "100,000 facts takes minutes and keeps about 12 GB until the end")
     parser.add_argument("--hugo", help="path to the hugo binary")
     parser.add_argument("--scratch", default="/tmp/versus-bench")
     parser.add_argument("--generator", default=os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py"),
