@@ -12,7 +12,7 @@ use crate::api;
 use crate::config::SiteConfig;
 use crate::decide::{self, DecisionTree};
 use crate::diag::Diagnostics;
-use crate::incremental::{Fingerprints, Manifest, Plan, ReadHeld, Reuse, Scope};
+use crate::incremental::{Fingerprints, Held, Manifest, Plan, ReadHeld, Reuse, Scope};
 use crate::knowledge::cache::ParseCache;
 use crate::knowledge::{self, Date, Knowledge, LoadLimits};
 use crate::output::{Blobs, DiskSink, MemorySink, OutputError, Sink, cache_dir, write_atomically};
@@ -377,7 +377,7 @@ pub fn build(
     let site_wide = plan.needs(&Scope::Site);
     let previous = |path: &str| match held_files {
         Some(files) => files(path),
-        None => sink.previous(path),
+        None => sink.previous(path).map(Held::File),
     };
     let reuse = Reuse::new(
         &plan,

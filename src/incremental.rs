@@ -20,6 +20,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -534,8 +535,51 @@ impl Plan {
     }
 }
 
-/// Reads the bytes a build's target holds at a path (before the build writes it).
-pub type ReadHeld<'a> = &'a (dyn Fn(&str) -> Option<Vec<u8>> + Sync);
+/// Opens the file a build's target holds at a path (before the build writes it).
+pub type ReadHeld<'a> = &'a (dyn Fn(&str) -> Option<Held> + Sync);
+
+/// A file the target holds, whose current parts a build copies into the file it writes there.
+#[derive(Debug)]
+pub enum Held {
+    /// In memory: the dev server's files.
+    Bytes(Vec<u8>),
+    /// On disk, where the new file is written over it in place: read a window at a time, each
+    /// part before the new bytes reach it, so that a large file is never read whole into fresh
+    /// memory.
+    File(std::fs::File),
+}
+
+impl Held {
+    fn len(&self) -> Option<u64> {
+        match self {
+            Held::Bytes(bytes) => u64::try_from(bytes.len()).ok(),
+            Held::File(file) => file.metadata().ok().map(|m| m.len()),
+        }
+    }
+
+    /// Fills `buffer` with the bytes from `offset`.
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> std::io::Result<()> {
+        use std::io::{Read as _, Seek as _};
+        match self {
+            Held::Bytes(bytes) => {
+                let source = usize::try_from(offset)
+                    .ok()
+                    .and_then(|start| bytes.get(start..start.checked_add(buffer.len())?))
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                buffer.copy_from_slice(source);
+                Ok(())
+            }
+            Held::File(file) => {
+                let mut file = file;
+                file.seek(std::io::SeekFrom::Start(offset))?;
+                file.read_exact(buffer)
+            }
+        }
+    }
+}
+
+/// How much of an old file is read at once: the parts that fit after the first one needed.
+const OLD_FILE_WINDOW: u64 = 256 * 1024;
 
 /// The part offsets of one build's whole-site files: which parts the folder's old files can
 /// give, and what the build records for the next one. Shared by the threads that write.
@@ -569,17 +613,13 @@ impl<'a> Reuse<'a> {
     }
 
     /// Starts writing the file at `path`: when the target holds it with recorded parts and
-    /// some of them are current, its bytes are read (before they are overwritten).
+    /// some of them are current, it is opened, to read them from before they are overwritten.
     pub fn file(&self, path: &str) -> FileParts<'_> {
         let held = self
             .plan
             .held_parts(path)
             .filter(|_| self.unchanged.iter().any(|&u| u));
-        // Checked as text once here; each part is then a slice on character boundaries.
-        let old = held.and_then(|offsets| {
-            let text = String::from_utf8((self.previous)(path)?).ok()?;
-            Some((text, offsets))
-        });
+        let old = held.and_then(|offsets| OldFile::open((self.previous)(path)?, offsets, self));
         FileParts {
             path: path.to_string(),
             reuse: self,
@@ -617,21 +657,156 @@ impl<'a> Reuse<'a> {
 pub struct FileParts<'a> {
     path: String,
     reuse: &'a Reuse<'a>,
-    old: Option<(String, &'a PartOffsets)>,
+    old: Option<OldFile>,
     position: Cell<u64>,
     recorded: RefCell<PartOffsets>,
 }
 
-impl FileParts<'_> {
-    /// The old file's part `d` of the file's `list`th run of parts, when that dimension has
-    /// not changed since; `None` when the part must be made.
-    pub fn old(&self, list: usize, d: usize) -> Option<&str> {
-        if !self.reuse.unchanged.get(d).copied().unwrap_or(false) {
+/// The old file of a [`FileParts`], read a window at a time: each current part is read when
+/// it is asked for or when the new file's bytes are about to reach it, whichever comes first,
+/// and dropped once it is written.
+struct OldFile {
+    held: Held,
+    /// The current parts, `(start, end, list, d)`, in the order they lie in the file.
+    wanted: Vec<(u64, u64, usize, usize)>,
+    /// Where each part of each run is in `wanted`, if it is there.
+    at: HashMap<(usize, usize), usize>,
+    /// `wanted[..next]` have been read (or could not be).
+    next: Cell<usize>,
+    /// Parts read and not written yet. A part that is not valid text is left out.
+    read: RefCell<HashMap<(usize, usize), Rc<str>>>,
+    buffer: RefCell<Vec<u8>>,
+    /// The most bytes of parts held at once, for tests.
+    peak: Cell<usize>,
+}
+
+impl OldFile {
+    /// The old file's current parts, if the offsets recorded for them lie in it.
+    fn open(held: Held, offsets: &PartOffsets, reuse: &Reuse<'_>) -> Option<Self> {
+        let current = |d: usize| reuse.unchanged.get(d).copied().unwrap_or(false);
+        let mut wanted: Vec<(u64, u64, usize, usize)> = offsets
+            .iter()
+            .enumerate()
+            .flat_map(|(list, parts)| {
+                parts
+                    .iter()
+                    .enumerate()
+                    .filter(|&(d, _)| current(d))
+                    .map(move |(d, &(start, end))| (start, end, list, d))
+            })
+            .collect();
+        wanted.sort_unstable();
+        let length = held.len()?;
+        let in_order = wanted.windows(2).all(|pair| pair[0].1 <= pair[1].0);
+        if !in_order
+            || wanted
+                .iter()
+                .any(|&(start, end, ..)| start > end || end > length)
+        {
             return None;
         }
-        let (text, offsets) = self.old.as_ref()?;
-        let &(start, end) = offsets.get(list)?.get(d)?;
-        text.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
+        let at = wanted
+            .iter()
+            .enumerate()
+            .map(|(n, &(_, _, list, d))| ((list, d), n))
+            .collect();
+        Some(Self {
+            held,
+            wanted,
+            at,
+            next: Cell::new(0),
+            read: RefCell::new(HashMap::new()),
+            buffer: RefCell::new(Vec::new()),
+            peak: Cell::new(0),
+        })
+    }
+
+    /// Reads the first part not read yet and those after it that end within
+    /// [`OLD_FILE_WINDOW`] of its start; false when every part is read. After a failed read,
+    /// none is read again: the file may be written over from then on.
+    fn read_window(&self) -> bool {
+        let first = self.next.get();
+        let Some(&(start, mut end, ..)) = self.wanted.get(first) else {
+            return false;
+        };
+        let mut last = first;
+        while let Some(&(_, part_end, ..)) = self.wanted.get(last + 1) {
+            if part_end > start.saturating_add(OLD_FILE_WINDOW) {
+                break;
+            }
+            end = part_end;
+            last += 1;
+        }
+        self.next.set(last + 1);
+        let mut buffer = self.buffer.borrow_mut();
+        let Ok(length) = usize::try_from(end - start) else {
+            self.next.set(self.wanted.len());
+            return true;
+        };
+        buffer.clear();
+        buffer.resize(length, 0);
+        if self.held.read_at(&mut buffer, start).is_err() {
+            self.next.set(self.wanted.len());
+            return true;
+        }
+        let mut read = self.read.borrow_mut();
+        for &(part_start, part_end, list, d) in &self.wanted[first..=last] {
+            let bytes = &buffer[(part_start - start) as usize..(part_end - start) as usize];
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                read.insert((list, d), Rc::from(text));
+            }
+        }
+        let held: usize = read.values().map(|text| text.len()).sum();
+        self.peak.set(self.peak.get().max(held));
+        true
+    }
+
+    /// Part `d` of run `list`, reading up to it if it is not read yet.
+    fn part(&self, list: usize, d: usize) -> Option<Rc<str>> {
+        let at = *self.at.get(&(list, d))?;
+        loop {
+            if let Some(text) = self.read.borrow().get(&(list, d)) {
+                return Some(text.clone());
+            }
+            // Read already (and written, or not text), or nothing left to read.
+            if at < self.next.get() || !self.read_window() {
+                return None;
+            }
+        }
+    }
+
+    /// Reads every part that starts before `end`, which the new file's bytes are about to
+    /// reach.
+    fn keep_before(&self, end: u64) {
+        while self
+            .wanted
+            .get(self.next.get())
+            .is_some_and(|&(start, ..)| start < end)
+        {
+            self.read_window();
+        }
+    }
+}
+
+impl FileParts<'_> {
+    /// True when the old file gives part `d` of the file's `list`th run of parts: that
+    /// dimension has not changed since, and the part is recorded.
+    pub fn has_old(&self, list: usize, d: usize) -> bool {
+        self.old
+            .as_ref()
+            .is_some_and(|old| old.at.contains_key(&(list, d)))
+    }
+
+    /// The old file's part `d` of run `list`, when [`FileParts::has_old`] and it can be read;
+    /// `None` when the part must be made.
+    pub fn old(&self, list: usize, d: usize) -> Option<Rc<str>> {
+        self.old.as_ref()?.part(list, d)
+    }
+
+    /// The most bytes of old parts held at once so far.
+    #[cfg(test)]
+    fn peak_held(&self) -> usize {
+        self.old.as_ref().map_or(0, |old| old.peak.get())
     }
 
     /// Marks where part `d` of run `list` starts in the new file (the current position).
@@ -650,6 +825,9 @@ impl FileParts<'_> {
 
     /// Marks where part `d` of run `list` ends; `reused` counts it as copied.
     pub fn end(&self, list: usize, d: usize, reused: bool) {
+        if let Some(old) = &self.old {
+            old.read.borrow_mut().remove(&(list, d));
+        }
         if let Some(part) = self
             .recorded
             .borrow_mut()
@@ -665,26 +843,35 @@ impl FileParts<'_> {
         }
     }
 
-    /// Wraps the file's writer so that the positions of parts are known.
+    /// Wraps the file's writer so that the positions of parts are known, and the old file's
+    /// parts are read before the new bytes overwrite them.
     pub fn counting<'w>(&'w self, out: &'w mut dyn std::io::Write) -> Counting<'w> {
-        Counting {
-            out,
-            position: &self.position,
+        Counting { out, file: self }
+    }
+
+    /// Called before bytes up to `end` of the new file are written.
+    #[inline]
+    fn writing_up_to(&self, end: u64) {
+        if let Some(old) = &self.old {
+            old.keep_before(end);
         }
     }
 }
 
-/// A writer that counts the bytes written through it (see [`FileParts::counting`]).
+/// A writer that counts the bytes written through it (see [`FileParts::counting`]). The
+/// writer below may hold bytes back, never write them ahead.
 pub struct Counting<'w> {
     out: &'w mut dyn std::io::Write,
-    position: &'w Cell<u64>,
+    file: &'w FileParts<'w>,
 }
 
 impl std::io::Write for Counting<'_> {
     #[inline]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let position = &self.file.position;
+        self.file.writing_up_to(position.get() + buf.len() as u64);
         let written = self.out.write(buf)?;
-        self.position.set(self.position.get() + written as u64);
+        position.set(position.get() + written as u64);
         Ok(written)
     }
 
@@ -694,8 +881,10 @@ impl std::io::Write for Counting<'_> {
 
     #[inline]
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let position = &self.file.position;
+        self.file.writing_up_to(position.get() + buf.len() as u64);
         self.out.write_all(buf)?;
-        self.position.set(self.position.get() + buf.len() as u64);
+        position.set(position.get() + buf.len() as u64);
         Ok(())
     }
 }
@@ -896,11 +1085,16 @@ mod tests {
             BTreeMap::from([("index.html".to_string(), offsets)]),
         );
         let plan = Plan::new(scopes("2"), Some(built.manifest));
-        let previous = |_: &str| Some(old.clone());
+        let previous = |_: &str| Some(Held::Bytes(old.clone()));
         let reuse = Reuse::new(&plan, ["a", "b"].into_iter(), &previous);
         let file = reuse.file("index.html");
-        assert_eq!((file.old(0, 0), file.old(0, 1)), (None, Some("[b-old]")));
-        assert_eq!(file.old(1, 1), None, "no such run");
+        assert!(!file.has_old(0, 0) && file.has_old(0, 1));
+        assert_eq!(
+            (file.old(0, 0).as_deref(), file.old(0, 1).as_deref()),
+            (None, Some("[b-old]"))
+        );
+        assert!(!file.has_old(1, 1), "no such run");
+        assert_eq!(file.old(1, 1), None);
         let mut out = Vec::new();
         {
             let mut counting = file.counting(&mut out);
@@ -925,6 +1119,86 @@ mod tests {
             kept.manifest.parts.is_empty(),
             "index.html is gone, and its parts"
         );
+    }
+
+    /// A plan whose folder holds one file, `big.html`, of three parts (dimensions a, b, c) of
+    /// `size` bytes each, of which a's has changed since; and the file's old bytes.
+    fn three_parts(size: usize) -> (Plan, Vec<u8>) {
+        let scopes = |a: &str| {
+            fingerprints(&[
+                ("site", a),
+                ("dimension:a", a),
+                ("dimension:b", "1"),
+                ("dimension:c", "1"),
+            ])
+        };
+        let size = size as u64;
+        let offsets = vec![vec![(0, size), (size, 2 * size), (2 * size, 3 * size)]];
+        let built = Plan::new(scopes("1"), None).finish(
+            ["big.html".to_string()],
+            BTreeMap::from([("big.html".to_string(), offsets)]),
+        );
+        let old = [b'a', b'b', b'c']
+            .iter()
+            .flat_map(|&letter| std::iter::repeat_n(letter, size as usize))
+            .collect();
+        (Plan::new(scopes("2"), Some(built.manifest)), old)
+    }
+
+    /// Writes `big.html` over its old bytes in place, as an updated folder does, with a new
+    /// first part of `first` bytes and the old second and third: the file's new bytes and the
+    /// most bytes of old parts held at once.
+    fn written_in_place(plan: &Plan, old: &[u8], first: usize) -> (Vec<u8>, usize) {
+        use std::io::Write as _;
+        let folder = tempfile::tempdir().expect("tempdir");
+        let path = folder.path().join("big.html");
+        std::fs::write(&path, old).expect("write");
+        let previous = |_: &str| std::fs::File::open(&path).ok().map(Held::File);
+        let reuse = Reuse::new(plan, ["a", "b", "c"].into_iter(), &previous);
+        let file = reuse.file("big.html");
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        {
+            let mut counting = file.counting(&mut out);
+            file.start(0, 0);
+            counting.write_all(&vec![b'A'; first]).expect("write");
+            file.end(0, 0, false);
+            for d in [1, 2] {
+                let part = file.old(0, d).expect("an unchanged part");
+                file.start(0, d);
+                counting.write_all(part.as_bytes()).expect("write");
+                file.end(0, d, true);
+            }
+        }
+        let peak = file.peak_held();
+        reuse.finish_file(file);
+        (std::fs::read(&path).expect("read"), peak)
+    }
+
+    #[test]
+    fn old_parts_are_read_before_the_new_bytes_written_over_them_reach_them() {
+        let size = 100_000;
+        let (plan, old) = three_parts(size);
+        // The new first part runs over all of the old second one and into the third.
+        let (new, _) = written_in_place(&plan, &old, 2 * size + 10);
+        let mut expected = vec![b'A'; 2 * size + 10];
+        expected.extend_from_slice(&old[size..]);
+        assert!(
+            new == expected,
+            "the old parts were overwritten before being copied"
+        );
+    }
+
+    #[test]
+    fn a_large_old_file_is_never_held_whole() {
+        let size = 2 * OLD_FILE_WINDOW as usize;
+        let (plan, old) = three_parts(size);
+        let (new, peak) = written_in_place(&plan, &old, size);
+        assert!(new[..size].iter().all(|&byte| byte == b'A') && new[size..] == old[size..]);
+        // One part at a time: each is dropped once written.
+        assert_eq!(peak, size, "bytes of the old file's parts held at once");
     }
 
     #[test]

@@ -82,12 +82,12 @@ impl Sink {
         }
     }
 
-    /// The bytes the target holds at `path` before this build writes it: the old file a
+    /// The file the target holds at `path` before this build writes it over: the old file a
     /// whole-site file's unchanged parts are copied from. Only an updated folder has any.
-    pub fn previous(&self, path: &str) -> Option<Vec<u8>> {
+    pub fn previous(&self, path: &str) -> Option<std::fs::File> {
         match self {
             Sink::Disk(disk) if disk.updating && check_relative(path).is_ok() => {
-                std::fs::read(disk.target.join(path)).ok()
+                std::fs::File::open(disk.target.join(path)).ok()
             }
             _ => None,
         }

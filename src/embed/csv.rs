@@ -47,12 +47,10 @@ pub fn write_facts_csv(
 ) -> std::io::Result<()> {
     out.write_all(COLUMNS.join(",").as_bytes())?;
     out.write_all(b"\n")?;
-    let old = |g: usize| file.and_then(|f| f.old(0, g));
+    let has_old = |g: usize| file.is_some_and(|f| f.has_old(0, g));
     for (batch_number, batch) in facts.chunks(256).enumerate() {
         let first = batch_number * 256;
-        let reused: Vec<bool> = (first..first + batch.len())
-            .map(|g| old(g).is_some())
-            .collect();
+        let reused: Vec<bool> = (first..first + batch.len()).map(has_old).collect();
         let parts: Vec<Option<String>> = batch
             .par_iter()
             .zip(&reused)
@@ -70,9 +68,15 @@ pub fn write_facts_csv(
         for (i, part) in parts.into_iter().enumerate() {
             let g = first + i;
             file.inspect(|f| f.start(0, g));
+            let old;
             let text = match &part {
                 Some(text) => text.as_str(),
-                None => old(g).unwrap_or_default(),
+                None => {
+                    old = file.and_then(|f| f.old(0, g)).ok_or_else(|| {
+                        std::io::Error::other("a reused part is missing from the old file")
+                    })?;
+                    &*old
+                }
             };
             out.write_all(text.as_bytes())?;
             file.inspect(|f| f.end(0, g, part.is_none()));

@@ -384,7 +384,7 @@ where
             d,
             first: true,
             last: true,
-            value: Raw(old),
+            value: Raw(&old),
             reused: true,
         });
     }
@@ -546,7 +546,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::incremental::{Fingerprints, Plan, Reuse};
+    use crate::incremental::{Fingerprints, Held, Plan, Reuse};
 
     /// An array of groups of strings, one group per dimension, written as parts.
     struct Groups<'f, 'r> {
@@ -580,7 +580,7 @@ mod tests {
         old: Option<Vec<u8>>,
         groups: Vec<Vec<&'static str>>,
     ) -> (String, usize, Plan) {
-        let previous = |_: &str| old.clone();
+        let previous = |_: &str| old.clone().map(Held::Bytes);
         let reuse = Reuse::new(plan, ["a", "b", "c"].into_iter(), &previous);
         let file = reuse.file("x.json");
         let mut out = Vec::new();

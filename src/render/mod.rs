@@ -225,7 +225,7 @@ impl Templates {
     ) -> Result<Vec<Option<String>>, RenderError> {
         use rayon::prelude::*;
         let fresh: Vec<usize> = (0..dimensions)
-            .filter(|&d| file.and_then(|f| f.old(list, d)).is_none())
+            .filter(|&d| !file.is_some_and(|f| f.has_old(list, d)))
             .collect();
         let rendered =
             self.render_each(template, name, root, fresh.par_iter().map(|&d| item(d)))?;
@@ -307,11 +307,17 @@ impl Splices {
                 Spliced::ByDimension { list, parts } => {
                     for (d, part) in parts.iter().enumerate() {
                         file.inspect(|f| f.start(*list, d));
+                        let old;
                         let html = match part {
                             Some(html) => html.as_str(),
-                            None => file.and_then(|f| f.old(*list, d)).ok_or_else(|| {
-                                std::io::Error::other("a reused part is missing from the old file")
-                            })?,
+                            None => {
+                                old = file.and_then(|f| f.old(*list, d)).ok_or_else(|| {
+                                    std::io::Error::other(
+                                        "a reused part is missing from the old file",
+                                    )
+                                })?;
+                                &*old
+                            }
                         };
                         out.write_all(html.as_bytes())?;
                         file.inspect(|f| f.end(*list, d, part.is_none()));

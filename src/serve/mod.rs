@@ -16,6 +16,7 @@ use anyhow::{Context as _, Result};
 
 use crate::build::{self, LoadOptions, Loaded, Parts, Target};
 use crate::diag::Diagnostic;
+use crate::incremental::Held;
 use crate::output::Blobs;
 use http::{AllowedHosts, AppState, LiveEvent};
 use live::BuildStatus;
@@ -64,7 +65,7 @@ pub fn make(loaded: &Loaded, previous: Option<&Site>, parts: Parts, started: Ins
     let held = previous.and_then(|site| site.manifest.clone());
     let warnings = loaded.warnings.warning_count();
     let blobs = previous.map_or_else(|| Arc::new(Blobs::in_memory()), |site| site.blobs.clone());
-    let files = |path: &str| Some(previous?.get(path)?.bytes.clone());
+    let files = |path: &str| Some(Held::Bytes(previous?.get(path)?.bytes.clone()));
     let target = Target::Memory {
         held,
         parts,
