@@ -226,7 +226,11 @@ def bench_size(facts, runs, args, hugo, scratch):
     versus = versus_binary()
     results = {"versus": [], "hugo": [], "copy": [], "parallel_copy": []}
     workers = os.cpu_count() or 1
+    free_before = shutil.disk_usage(scratch).free
     for run in range(runs + 1):  # the first round warms caches and is not counted
+        if run == 1:
+            check_room(facts, runs, free_before - shutil.disk_usage(scratch).free,
+                       facts <= args.incremental_up_to, scratch)
         # Named for this run of the script too: outputs kept (`--keep`) by an earlier one would
         # turn a full build into an update and a copy into a copy inside the old folder.
         out = os.path.join(scratch, f"out-{facts}-versus-{run}-{RUN_ID}")
@@ -249,6 +253,31 @@ def bench_size(facts, runs, args, hugo, scratch):
         results["copy"].append({"wall": copy_wall})
         results["parallel_copy"].append({"wall": parallel_wall, "workers": workers})
     return results
+
+
+def check_room(facts, runs, per_round, edited, scratch):
+    """Stops the run, before its timed rounds, when they would fill the scratch disk: every
+    output is kept until the end, and a full disk at the last step would lose every figure.
+    `per_round` is what the warm-up round took; the edits and clean rebuilds take about as
+    much again."""
+    needed = per_round * (runs + (1 if edited else 0)) * 1.1
+    free = shutil.disk_usage(scratch).free
+    if free < needed:
+        remove_outputs(scratch)
+        sys.exit(f"the {runs} timed round(s) of {facts} facts need about {needed / 1e9:.1f} GB "
+                 f"(a round keeps {per_round / 1e9:.1f} GB until the end) and {scratch} has "
+                 f"{free / 1e9:.1f} GB free: free some space, give fewer --runs, or another --scratch")
+
+
+def remove_outputs(scratch):
+    """Deletes every output of this script in the scratch folder, and notes when."""
+    global LAST_DELETE
+    for name in os.listdir(scratch):
+        if name.startswith(("out-", ".out-")):
+            shutil.rmtree(os.path.join(scratch, name), ignore_errors=True)
+    LAST_DELETE = time.time()
+    with open(os.path.join(scratch, LAST_DELETE_FILE), "w") as f:
+        f.write(str(LAST_DELETE))
 
 
 def versus_binary():
@@ -333,7 +362,7 @@ def main():
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runs", default="3",
                         help="timed rounds for every size, or one count per size (5,5,1): a round of "
-                             "100,000 facts takes minutes and keeps about 12 GB until the end")
+                             "100,000 facts takes minutes and keeps about 16 GB until the end")
     parser.add_argument("--hugo", help="path to the hugo binary")
     parser.add_argument("--scratch", default="/tmp/versus-bench")
     parser.add_argument("--generator", default=os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py"),
@@ -397,12 +426,9 @@ def main():
         print(json.dumps(line), flush=True)
         lines.append(line)
     if not args.keep:
-        for name in os.listdir(args.scratch):
-            if name.startswith(("out-", ".out-")):
-                shutil.rmtree(os.path.join(args.scratch, name), ignore_errors=True)
-        LAST_DELETE = time.time()
+        remove_outputs(args.scratch)
     # With --keep too: the --clean rebuilds' old outputs were deleted.
-    if LAST_DELETE:
+    elif LAST_DELETE:
         with open(os.path.join(args.scratch, LAST_DELETE_FILE), "w") as f:
             f.write(str(LAST_DELETE))
     print()
