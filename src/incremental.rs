@@ -803,6 +803,19 @@ impl FileParts<'_> {
         self.old.as_ref()?.part(list, d)
     }
 
+    /// [`FileParts::old`] for a part the caller left to the old file (it [`has_old`], so
+    /// `file` is there): an error naming the file when the old file cannot give it after all.
+    ///
+    /// [`has_old`]: FileParts::has_old
+    pub fn reused(file: Option<&Self>, list: usize, d: usize) -> std::io::Result<Rc<str>> {
+        let path = file.map_or("", |file| file.path.as_str());
+        file.and_then(|file| file.old(list, d)).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "part {d} of run {list} of the old {path} cannot be read back to be copied"
+            ))
+        })
+    }
+
     /// The most bytes of old parts held at once so far.
     #[cfg(test)]
     fn peak_held(&self) -> usize {
@@ -1189,6 +1202,22 @@ mod tests {
             new == expected,
             "the old parts were overwritten before being copied"
         );
+    }
+
+    #[test]
+    fn a_part_the_old_file_cannot_give_back_is_an_error_naming_the_file() {
+        let (plan, old) = three_parts(10);
+        let folder = tempfile::tempdir().expect("tempdir");
+        let path = folder.path().join("big.html");
+        std::fs::write(&path, &old).expect("write");
+        let previous = |_: &str| std::fs::File::open(&path).ok().map(Held::File);
+        let reuse = Reuse::new(&plan, ["a", "b", "c"].into_iter(), &previous);
+        let file = reuse.file("big.html");
+        assert!(file.has_old(0, 1));
+        // Cut short by something else after the build opened it.
+        std::fs::File::create(&path).expect("truncate");
+        let err = FileParts::reused(Some(&file), 0, 1).expect_err("nothing to read");
+        assert!(err.to_string().contains("old big.html"), "{err}");
     }
 
     #[test]

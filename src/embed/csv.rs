@@ -72,9 +72,7 @@ pub fn write_facts_csv(
             let text = match &part {
                 Some(text) => text.as_str(),
                 None => {
-                    old = file.and_then(|f| f.old(0, g)).ok_or_else(|| {
-                        std::io::Error::other("a reused part is missing from the old file")
-                    })?;
+                    old = FileParts::reused(file, 0, g)?;
                     &*old
                 }
             };

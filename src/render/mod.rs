@@ -311,11 +311,7 @@ impl Splices {
                         let html = match part {
                             Some(html) => html.as_str(),
                             None => {
-                                old = file.and_then(|f| f.old(*list, d)).ok_or_else(|| {
-                                    std::io::Error::other(
-                                        "a reused part is missing from the old file",
-                                    )
-                                })?;
+                                old = FileParts::reused(file, *list, d)?;
                                 &*old
                             }
                         };
