@@ -276,8 +276,15 @@ def remove_outputs(scratch):
         if name.startswith(("out-", ".out-")):
             shutil.rmtree(os.path.join(scratch, name), ignore_errors=True)
     LAST_DELETE = time.time()
-    with open(os.path.join(scratch, LAST_DELETE_FILE), "w") as f:
-        f.write(str(LAST_DELETE))
+    note_last_delete(scratch)
+
+
+def note_last_delete(scratch):
+    """Keeps when outputs were last deleted in the scratch folder, for the next run's
+    `wait_for_quiet_disk`."""
+    if LAST_DELETE:
+        with open(os.path.join(scratch, LAST_DELETE_FILE), "w") as f:
+            f.write(str(LAST_DELETE))
 
 
 def versus_binary():
@@ -427,10 +434,9 @@ def main():
         lines.append(line)
     if not args.keep:
         remove_outputs(args.scratch)
-    # With --keep too: the --clean rebuilds' old outputs were deleted.
-    elif LAST_DELETE:
-        with open(os.path.join(args.scratch, LAST_DELETE_FILE), "w") as f:
-            f.write(str(LAST_DELETE))
+    else:
+        # The --clean rebuilds' old outputs were deleted all the same.
+        note_last_delete(args.scratch)
     print()
     print(f"{'facts':>8} {'versus':>9} {'cpu':>8} {'rss MiB':>8} {'files':>8} {'MB out':>8} {'hugo':>9} {'hugo/versus':>12} {'copy':>8} {'versus/copy':>12} {'copy, N at once':>16} {'versus/that':>12}")
     for l in lines:
